@@ -1,0 +1,149 @@
+"""Per-symbol state held by the engine: book, rules, fees, history and counters,
+and the rendering of its integers as Decimal strings."""
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from typing import Any
+
+from engine.book import OrderBook, Trade
+from engine.numeric import format_units
+from engine.order import Order
+from engine.symbols import FeeCalculator, SymbolConfig
+
+
+class Market:
+    """Everything the engine keeps for one symbol."""
+
+    __slots__ = (
+        "config",
+        "book",
+        "fees",
+        "history",
+        "history_limit",
+        "client_ids",
+        "recent_trades",
+        "min_lots",
+        "max_lots",
+        "min_notional_units",
+        "orders_accepted",
+        "orders_rejected",
+        "trade_count",
+        "volume_lots",
+        "notional_units",
+        "last_price_ticks",
+        "fee_decimals",
+        "value_decimals",
+    )
+
+    def __init__(self, config: SymbolConfig, fees: FeeCalculator, history_limit: int, trade_limit: int) -> None:
+        self.config = config
+        self.book = OrderBook(config.symbol)
+        self.fees = fees
+        self.history: OrderedDict[int, Order] = OrderedDict()
+        self.history_limit = history_limit
+        self.client_ids: dict[str, Order] = {}
+        self.recent_trades: deque[Trade] = deque(maxlen=trade_limit)
+        self.min_lots = config.min_lots
+        self.max_lots = config.max_lots
+        self.min_notional_units = config.min_notional_units
+        self.orders_accepted = 0
+        self.orders_rejected = 0
+        self.trade_count = 0
+        self.volume_lots = 0
+        self.notional_units = 0
+        self.last_price_ticks: int | None = None
+        self.value_decimals = config.value_decimals
+        self.fee_decimals = config.value_decimals + fees.decimals
+
+    def remember(self, order: Order) -> None:
+        """Keep a finished order for status queries, evicting the oldest past the limit."""
+        history = self.history
+        history[order.order_id] = order
+        if len(history) > self.history_limit:
+            history.popitem(last=False)
+
+    def find_order(self, order_id: int) -> Order | None:
+        order = self.book.get_order(order_id)
+        if order is None:
+            order = self.history.get(order_id)
+        return order
+
+    # ---- rendering -------------------------------------------------------------
+
+    def price(self, ticks: int | None) -> str | None:
+        return None if ticks is None else self.config.price_scale.format(ticks)
+
+    def qty(self, lots: int) -> str:
+        return self.config.qty_scale.format(lots)
+
+    def trade_dict(self, trade: Trade) -> dict[str, Any]:
+        config = self.config
+        value = config.value_units(trade.price_ticks, trade.qty_lots)
+        fees = self.fees
+        return {
+            "trade_id": trade.trade_id,
+            "symbol": trade.symbol,
+            "price": config.price_scale.format(trade.price_ticks),
+            "quantity": config.qty_scale.format(trade.qty_lots),
+            "aggressor_side": trade.aggressor_side,
+            "maker_order_id": trade.maker_order_id,
+            "taker_order_id": trade.taker_order_id,
+            "maker_fee": format_units(fees.fee_units(value, True), self.fee_decimals),
+            "taker_fee": format_units(fees.fee_units(value, False), self.fee_decimals),
+            "trade_value": format_units(value, self.value_decimals),
+            "timestamp": trade.ts_ns / 1e9,
+        }
+
+    def order_dict(self, order: Order) -> dict[str, Any]:
+        return {
+            "order_id": order.order_id,
+            "client_order_id": order.client_order_id,
+            "symbol": order.symbol,
+            "side": order.side,
+            "order_type": order.order_type,
+            "price": self.price(order.price_ticks),
+            "quantity": self.qty(order.qty_lots),
+            "filled_quantity": self.qty(order.qty_lots - order.remaining_lots),
+            "remaining_quantity": self.qty(order.remaining_lots),
+            "status": order.status,
+            "timestamp": order.ts_ns / 1e9,
+        }
+
+    def bbo(self) -> dict[str, Any]:
+        book = self.book
+        bid, ask = book.best_bid(), book.best_ask()
+        price_fmt = self.config.price_scale.format
+        out: dict[str, Any] = {
+            "symbol": book.symbol,
+            "bid": None if bid is None else price_fmt(bid),
+            "ask": None if ask is None else price_fmt(ask),
+            "bid_quantity": None if bid is None else self.qty(book.level_total("buy", bid)),
+            "ask_quantity": None if ask is None else self.qty(book.level_total("sell", ask)),
+            "spread": None,
+            "mid": None,
+            "sequence": book.sequence,
+        }
+        if bid is not None and ask is not None:
+            scale = self.config.price_scale
+            out["spread"] = price_fmt(ask - bid)
+            # (bid + ask) / 2 may fall on half a tick: one more decimal keeps it exact.
+            out["mid"] = format_units((bid + ask) * scale.unit * 5, scale.decimals + 1)
+        return out
+
+    def statistics(self) -> dict[str, Any]:
+        book = self.book
+        return {
+            "symbol": book.symbol,
+            "orders_accepted": self.orders_accepted,
+            "orders_rejected": self.orders_rejected,
+            "trade_count": self.trade_count,
+            "volume": self.qty(self.volume_lots),
+            "notional": format_units(self.notional_units, self.value_decimals),
+            "last_price": self.price(self.last_price_ticks),
+            "resting_orders": len(book),
+            "bid_levels": book.level_count("buy"),
+            "ask_levels": book.level_count("sell"),
+            "best_bid": self.price(book.best_bid()),
+            "best_ask": self.price(book.best_ask()),
+            "sequence": book.sequence,
+        }

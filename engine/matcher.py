@@ -1,0 +1,600 @@
+"""MatchingEngine: validates commands, runs them against the books, emits events.
+
+The engine does no I/O.  Each command runs under one lock; its events go to the
+listeners after the state change is complete (still in order, so per-symbol
+sequences reach listeners in order).  Listeners must be quick (e.g. enqueue).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from decimal import Decimal
+from typing import Any, Callable, Iterable
+
+from engine.book import OrderBook, Trade
+from engine.errors import (
+    DuplicateClientOrderIdError,
+    EngineError,
+    ErrorCode,
+    RejectReason,
+    SymbolNotFoundError,
+    ValidationError,
+)
+from engine.events import (
+    Event,
+    LevelChanged,
+    OrderAccepted,
+    OrderCancelled,
+    OrderRejected,
+    OrderUpdated,
+    TradeExecuted,
+)
+from engine.market import Market
+from engine.numeric import format_units
+from engine.order import (
+    BUY,
+    CANCELLED,
+    FILLED,
+    FOK,
+    IOC,
+    LIMIT,
+    MARKET,
+    PARTIALLY_FILLED,
+    PENDING,
+    REJECTED,
+    SELL,
+    Order,
+)
+from engine.sequencing import Clock, IdSource, wall_clock_ns
+from engine.symbols import FeeCalculator, SymbolConfig
+
+__all__ = [
+    "MatchingEngine",
+    "SymbolConfig",
+    "FeeCalculator",
+    "EngineError",
+    "ValidationError",
+    "SymbolNotFoundError",
+    "DuplicateClientOrderIdError",
+    "ErrorCode",
+    "RejectReason",
+    "create_crypto_engine",
+    "create_forex_engine",
+]
+
+log = logging.getLogger(__name__)
+
+_SIDES = {"buy": BUY, "sell": SELL, "BUY": BUY, "SELL": SELL, "Buy": BUY, "Sell": SELL}
+_TYPES = {t: t for t in (LIMIT, MARKET, IOC, FOK)} | {t.upper(): t for t in (LIMIT, MARKET, IOC, FOK)}
+MAX_CLIENT_ORDER_ID_LENGTH = 64
+
+EventListener = Callable[[Event], None]
+DictHandler = Callable[[dict[str, Any]], None]
+
+
+class MatchingEngine:
+    """A multi-symbol price-time priority matching engine.
+
+    ``ids`` and ``clock`` are the only sources of ids and timestamps, so the same
+    commands with the same ids and times reproduce the same state and events.
+    """
+
+    def __init__(
+        self,
+        fee_calculator: FeeCalculator | None = None,
+        *,
+        ids: IdSource | None = None,
+        clock: Clock | None = None,
+        history_limit: int = 100_000,
+        recent_trades_limit: int = 1_000,
+    ) -> None:
+        self.fee_calculator = fee_calculator or FeeCalculator()
+        self.ids = ids or IdSource()
+        self.clock: Clock = clock or wall_clock_ns
+        self.history_limit = history_limit
+        self.recent_trades_limit = recent_trades_limit
+        self._markets: dict[str, Market] = {}
+        self._lock = threading.Lock()
+        self._listeners: list[EventListener] = []
+        self._trade_handlers: list[DictHandler] = []
+        self._order_handlers: list[DictHandler] = []
+
+    # ---- SETUP -----------------------------------------------------------------
+
+    def add_symbol(self, config: SymbolConfig) -> None:
+        """Configure a symbol and create its book."""
+        with self._lock:
+            if config.symbol in self._markets:
+                raise ValueError(f"symbol {config.symbol} is already configured")
+            fees = self.fee_calculator
+            if config.maker_fee_rate is not None or config.taker_fee_rate is not None:
+                fees = FeeCalculator(
+                    config.maker_fee_rate if config.maker_fee_rate is not None else fees.maker_fee_rate,
+                    config.taker_fee_rate if config.taker_fee_rate is not None else fees.taker_fee_rate,
+                )
+            self._markets[config.symbol] = Market(config, fees, self.history_limit, self.recent_trades_limit)
+
+    def add_event_listener(self, listener: EventListener) -> None:
+        """Call ``listener(event)`` for every event, in sequence order."""
+        self._listeners.append(listener)
+
+    def add_trade_handler(self, handler: DictHandler) -> None:
+        """Call ``handler(trade_dict)`` for every trade."""
+        self._trade_handlers.append(handler)
+
+    def add_order_handler(self, handler: DictHandler) -> None:
+        """Call ``handler(order_event_dict)`` for every order event (maker and taker)."""
+        self._order_handlers.append(handler)
+
+    # ---- QUERIES ---------------------------------------------------------------
+
+    @property
+    def symbols(self) -> list[str]:
+        return list(self._markets)
+
+    def get_symbol_config(self, symbol: str) -> SymbolConfig | None:
+        market = self._markets.get(symbol) if isinstance(symbol, str) else None
+        return market.config if market is not None else None
+
+    def get_order_book(self, symbol: str) -> OrderBook | None:
+        """The book of a configured symbol, or None; never creates one."""
+        market = self._markets.get(symbol) if isinstance(symbol, str) else None
+        return market.book if market is not None else None
+
+    def get_book_snapshot(self, symbol: str, levels: int = 10) -> dict[str, Any]:
+        """Top levels: bids highest first, asks lowest first, as [price, quantity] strings."""
+        market = self._market_or_none(symbol)
+        if market is None:
+            return _symbol_not_found(symbol)
+        with self._lock:
+            book = market.book
+            price, qty = market.config.price_scale.format, market.config.qty_scale.format
+            return {
+                "symbol": book.symbol,
+                "bids": [[price(p), qty(q)] for p, q in book.depth(BUY, levels)],
+                "asks": [[price(p), qty(q)] for p, q in book.depth(SELL, levels)],
+                "sequence": book.sequence,
+                "timestamp": self.clock() / 1e9,
+            }
+
+    def get_bbo(self, symbol: str) -> dict[str, Any]:
+        """Best bid and offer with their quantities, spread and mid."""
+        market = self._market_or_none(symbol)
+        if market is None:
+            return _symbol_not_found(symbol)
+        with self._lock:
+            return market.bbo()
+
+    def get_order_status(self, symbol: str | None, order_id: int | str) -> dict[str, Any]:
+        """Status of a resting or finished order (finished ones within the history limit)."""
+        oid = _order_id(order_id)
+        markets: Iterable[Market]
+        if symbol is None:
+            markets = list(self._markets.values())
+        else:
+            market = self._market_or_none(symbol)
+            if market is None:
+                return _symbol_not_found(symbol)
+            markets = (market,)
+        with self._lock:
+            for market in markets:
+                order = market.find_order(oid) if oid is not None else None
+                if order is not None:
+                    return market.order_dict(order)
+        return {
+            "error": f"order {order_id!r} was not found",
+            "error_code": ErrorCode.ORDER_NOT_FOUND.value,
+            "reason": "UNKNOWN_ORDER",
+        }
+
+    def get_recent_trades(self, symbol: str, limit: int = 100, before_trade_id: int | None = None) -> dict[str, Any]:
+        """Recent trades of a symbol, newest first."""
+        market = self._market_or_none(symbol)
+        if market is None:
+            return _symbol_not_found(symbol)
+        with self._lock:
+            out = []
+            for trade in reversed(market.recent_trades):
+                if before_trade_id is not None and trade.trade_id >= before_trade_id:
+                    continue
+                out.append(market.trade_dict(trade))
+                if len(out) >= limit:
+                    break
+        return {"symbol": market.config.symbol, "trades": out}
+
+    def get_statistics(self, symbol: str | None = None) -> dict[str, Any]:
+        """Counters for one symbol, or for all with engine totals."""
+        with self._lock:
+            if symbol is not None:
+                market = self._market_or_none(symbol)
+                if market is None:
+                    return _symbol_not_found(symbol)
+                return market.statistics()
+            per_symbol = {s: m.statistics() for s, m in self._markets.items()}
+        return {
+            "symbols": per_symbol,
+            "total_orders": sum(m.orders_accepted + m.orders_rejected for m in self._markets.values()),
+            "total_trades": sum(m.trade_count for m in self._markets.values()),
+            "resting_orders": sum(len(m.book) for m in self._markets.values()),
+        }
+
+    def event_to_dict(self, event: Event) -> dict[str, Any]:
+        """Render an event with Decimal strings, adding ``event_type``."""
+        market = self._markets[event.symbol]
+        base: dict[str, Any] = {"symbol": event.symbol, "sequence": event.sequence, "timestamp": event.ts_ns / 1e9}
+        if isinstance(event, TradeExecuted):
+            base.update(market.trade_dict(event.trade))
+            base["event_type"] = "trade"
+        elif isinstance(event, OrderAccepted):
+            base.update(
+                event_type="accepted", order_id=event.order_id, client_order_id=event.client_order_id,
+                side=event.side, order_type=event.order_type, price=market.price(event.price_ticks),
+                quantity=market.qty(event.qty_lots), status=PENDING,
+            )
+        elif isinstance(event, OrderUpdated):
+            base.update(
+                event_type=event.status, order_id=event.order_id, client_order_id=event.client_order_id,
+                side=event.side, status=event.status, filled_quantity=market.qty(event.filled_lots),
+                remaining_quantity=market.qty(event.remaining_lots), is_maker=event.is_maker,
+            )
+        elif isinstance(event, OrderCancelled):
+            base.update(
+                event_type="cancelled", order_id=event.order_id, client_order_id=event.client_order_id,
+                side=event.side, status=CANCELLED, filled_quantity=market.qty(event.filled_lots),
+                remaining_quantity=market.qty(event.remaining_lots), reason=event.reason,
+            )
+        elif isinstance(event, OrderRejected):
+            base.update(
+                event_type="rejected", order_id=event.order_id, client_order_id=event.client_order_id,
+                side=event.side, order_type=event.order_type, status=REJECTED, reason=event.reason,
+            )
+        elif isinstance(event, LevelChanged):
+            base.update(
+                event_type="level", side=event.side, price=market.price(event.price_ticks),
+                quantity=market.qty(event.total_lots),
+            )
+        return base
+
+    # ---- COMMANDS --------------------------------------------------------------
+
+    def submit_order(
+        self,
+        symbol: str,
+        side: str,
+        order_type: str,
+        quantity: str | int | Decimal,
+        price: str | int | Decimal | None = None,
+        client_order_id: str | None = None,
+        *,
+        post_only: bool = False,
+    ) -> dict[str, Any]:
+        """Validate and execute one order; return its result or an error dict.
+
+        Never raises for bad input: an error leaves every book unchanged.
+        """
+        started = time.perf_counter_ns()
+        try:
+            market, side, order_type, qty_lots, price_ticks = self._validate(
+                symbol, side, order_type, quantity, price, client_order_id, post_only
+            )
+        except EngineError as exc:
+            return exc.to_dict()
+        with self._lock:
+            if client_order_id is not None and client_order_id in market.client_ids:
+                return DuplicateClientOrderIdError(
+                    RejectReason.CLIENT_ORDER_ID_IN_USE,
+                    f"client_order_id {client_order_id!r} is already used by a live {symbol} order",
+                ).to_dict()
+            order = Order(self.ids.order_id(), symbol, side, order_type, price_ticks, qty_lots, client_order_id, self.clock())
+            trades, events = self._execute(market, order, post_only)
+            result = self._result(market, order, trades)
+            if events:
+                self._dispatch(market, events)
+        result["processing_time_ms"] = (time.perf_counter_ns() - started) / 1e6
+        return result
+
+    def cancel_order(self, symbol: str, order_id: int | str | None = None, client_order_id: str | None = None) -> dict[str, Any]:
+        """Cancel a resting order by id or client id; ``success`` false if not live."""
+        market = self._market_or_none(symbol)
+        if market is None:
+            return {"success": False, **_symbol_not_found(symbol)}
+        if order_id is None and client_order_id is None:
+            return {
+                "success": False, "error": "order_id or client_order_id is required",
+                "error_code": ErrorCode.VALIDATION_ERROR.value, "reason": "ORDER_ID_REQUIRED",
+            }
+        oid = _order_id(order_id) if order_id is not None else None
+        with self._lock:
+            order = None
+            if oid is not None:
+                order = market.book.get_order(oid)
+            elif isinstance(client_order_id, str):
+                order = market.client_ids.get(client_order_id)
+            if order is None:
+                known = market.find_order(oid) if oid is not None else None
+                return {
+                    "success": False,
+                    "error": f"order {order_id if order_id is not None else client_order_id!r} is not live"
+                    + (f" (status {known.status})" if known is not None else " or not known"),
+                    "error_code": ErrorCode.ORDER_NOT_FOUND.value,
+                    "reason": "ORDER_NOT_LIVE" if known is not None else "UNKNOWN_ORDER",
+                    "order_id": oid,
+                    "status": known.status if known is not None else None,
+                }
+            events = self._cancel_locked(market, order, "user")
+            result = {"success": True, **market.order_dict(order)}
+            self._dispatch(market, events)
+        return result
+
+    def cancel_all(self, symbol: str) -> int:
+        """Cancel every resting order of a symbol; return how many."""
+        market = self._market_or_none(symbol)
+        if market is None:
+            return 0
+        with self._lock:
+            orders = market.book.resting_orders()
+            events: list[Event] = []
+            for order in orders:
+                events.extend(self._cancel_locked(market, order, "user"))
+            self._dispatch(market, events)
+        return len(orders)
+
+    # ---- internals -------------------------------------------------------------
+
+    def _market_or_none(self, symbol: object) -> Market | None:
+        return self._markets.get(symbol) if type(symbol) is str else None  # type: ignore[arg-type]
+
+    def _validate(
+        self, symbol: Any, side: Any, order_type: Any, quantity: Any, price: Any, client_order_id: Any, post_only: Any
+    ) -> tuple[Market, str, str, int, int | None]:
+        market = self._markets.get(symbol) if type(symbol) is str else None
+        if market is None:
+            if type(symbol) is not str:
+                raise ValidationError(RejectReason.INVALID_SYMBOL, f"symbol must be a string, not {type(symbol).__name__}")
+            raise SymbolNotFoundError(RejectReason.UNKNOWN_SYMBOL, f"symbol {symbol!r} is not traded here")
+        side_ = _SIDES.get(side) if type(side) is str else None
+        if side_ is None:
+            raise ValidationError(RejectReason.INVALID_SIDE, f"side must be 'buy' or 'sell', not {side!r}")
+        type_ = _TYPES.get(order_type) if type(order_type) is str else None
+        if type_ is None:
+            raise ValidationError(
+                RejectReason.INVALID_ORDER_TYPE, f"order_type must be one of limit, market, ioc, fok, not {order_type!r}"
+            )
+        if post_only is not False:
+            if post_only is not True:
+                raise ValidationError(RejectReason.INVALID_NUMBER, "post_only must be true or false")
+            if type_ is not LIMIT:
+                raise ValidationError(RejectReason.POST_ONLY_NOT_LIMIT, "post_only applies to limit orders only")
+        config = market.config
+        qty_lots = config.qty_scale.to_count(quantity, "quantity")
+        if qty_lots < market.min_lots:
+            if qty_lots <= 0:
+                raise ValidationError(RejectReason.QUANTITY_BELOW_MIN, f"quantity must be positive, got {quantity}")
+            raise ValidationError(
+                RejectReason.QUANTITY_BELOW_MIN, f"quantity {quantity} is below the minimum {config.min_quantity} for {symbol}"
+            )
+        if qty_lots > market.max_lots:
+            raise ValidationError(
+                RejectReason.QUANTITY_ABOVE_MAX, f"quantity {quantity} is above the maximum {config.max_quantity} for {symbol}"
+            )
+        price_ticks: int | None
+        if type_ is MARKET:
+            if price is not None:
+                raise ValidationError(RejectReason.PRICE_NOT_ALLOWED, "a market order takes no price")
+            price_ticks = None
+        else:
+            if price is None:
+                raise ValidationError(RejectReason.PRICE_REQUIRED, f"a {type_} order requires a price")
+            price_ticks = config.price_scale.to_count(price, "price")
+            if price_ticks <= 0:
+                raise ValidationError(RejectReason.PRICE_NOT_POSITIVE, f"price must be positive, got {price}")
+            if market.min_notional_units and config.value_units(price_ticks, qty_lots) < market.min_notional_units:
+                raise ValidationError(
+                    RejectReason.NOTIONAL_BELOW_MIN,
+                    f"order value {config.format_value(config.value_units(price_ticks, qty_lots))} is below "
+                    f"the minimum notional {config.min_notional} for {symbol}",
+                )
+        if client_order_id is not None and (
+            type(client_order_id) is not str
+            or not 0 < len(client_order_id) <= MAX_CLIENT_ORDER_ID_LENGTH
+            or not client_order_id.isprintable()
+        ):
+            raise ValidationError(
+                RejectReason.INVALID_CLIENT_ORDER_ID,
+                f"client_order_id must be 1 to {MAX_CLIENT_ORDER_ID_LENGTH} printable characters",
+            )
+        return market, side_, type_, qty_lots, price_ticks
+
+    def _execute(self, market: Market, order: Order, post_only: bool) -> tuple[list[Trade], list[Event]]:
+        """Run a validated order against the book. Called under the lock."""
+        book = market.book
+        symbol, side, ts = order.symbol, order.side, order.ts_ns
+        seq = book.sequence
+        events: list[Event] = []
+        order_type = order.order_type
+        reject_reason = None
+        if post_only and book.would_cross(side, order.price_ticks):  # type: ignore[arg-type]
+            reject_reason = RejectReason.POST_ONLY_WOULD_TAKE.value
+        elif order_type is FOK and not book.can_fill(side, order.price_ticks, order.qty_lots):
+            reject_reason = RejectReason.FOK_NOT_FILLABLE.value
+        if reject_reason is not None:
+            order.status = REJECTED
+            market.orders_rejected += 1
+            seq += 1
+            events.append(OrderRejected(symbol, seq, ts, order.order_id, order.client_order_id, side, order_type, reject_reason))
+            book.sequence = seq
+            market.remember(order)
+            return [], events
+
+        market.orders_accepted += 1
+        seq += 1
+        events.append(
+            OrderAccepted(symbol, seq, ts, order.order_id, order.client_order_id, side, order_type, order.price_ticks, order.qty_lots)
+        )
+        trades: list[Trade] = []
+        if book.would_cross(side, order.price_ticks) if order.price_ticks is not None else True:
+            fills, remaining = book.match(side, order.price_ticks, order.qty_lots)
+            if fills:
+                ids = self.ids
+                touched: dict[int, None] = {}
+                client_ids = market.client_ids
+                volume = notional = 0
+                config = market.config
+                for maker, lots in fills:
+                    price = maker.price_ticks
+                    trade = Trade(ids.trade_id(), symbol, price, lots, side, maker.order_id, order.order_id, ts)  # type: ignore[arg-type]
+                    trades.append(trade)
+                    volume += lots
+                    notional += config.value_units(price, lots)  # type: ignore[arg-type]
+                    touched[price] = None  # type: ignore[index]
+                    seq += 2
+                    events.append(TradeExecuted(symbol, seq - 1, ts, trade))
+                    events.append(
+                        OrderUpdated(symbol, seq, ts, maker.order_id, maker.client_order_id, maker.side, maker.status,
+                                     maker.qty_lots - maker.remaining_lots, maker.remaining_lots, True)
+                    )
+                    if maker.status is FILLED:
+                        if maker.client_order_id is not None:
+                            client_ids.pop(maker.client_order_id, None)
+                        market.remember(maker)
+                market.recent_trades.extend(trades)
+                market.trade_count += len(trades)
+                market.volume_lots += volume
+                market.notional_units += notional
+                market.last_price_ticks = trades[-1].price_ticks
+                order.remaining_lots = remaining
+                order.status = FILLED if remaining == 0 else PARTIALLY_FILLED
+                seq += 1
+                events.append(
+                    OrderUpdated(symbol, seq, ts, order.order_id, order.client_order_id, side, order.status,
+                                 order.qty_lots - remaining, remaining, False)
+                )
+                maker_side = fills[0][0].side
+                for price in touched:
+                    seq += 1
+                    events.append(LevelChanged(symbol, seq, ts, maker_side, price, book.level_total(maker_side, price)))
+        if order.remaining_lots:
+            if order_type is LIMIT:
+                total = book.rest(order)
+                if order.client_order_id is not None:
+                    market.client_ids[order.client_order_id] = order
+                seq += 1
+                events.append(LevelChanged(symbol, seq, ts, side, order.price_ticks, total))  # type: ignore[arg-type]
+            else:
+                order.status = CANCELLED
+                seq += 1
+                events.append(
+                    OrderCancelled(symbol, seq, ts, order.order_id, order.client_order_id, side,
+                                   order.qty_lots - order.remaining_lots, order.remaining_lots, order_type)
+                )
+        if order.status is FILLED or order.status is CANCELLED:
+            market.remember(order)
+        book.sequence = seq
+        return trades, events
+
+    def _cancel_locked(self, market: Market, order: Order, reason: str) -> list[Event]:
+        book = market.book
+        book.cancel(order.order_id)
+        if order.client_order_id is not None:
+            market.client_ids.pop(order.client_order_id, None)
+        market.remember(order)
+        ts = self.clock()
+        seq = book.sequence
+        price = order.price_ticks
+        events: list[Event] = [
+            OrderCancelled(order.symbol, seq + 1, ts, order.order_id, order.client_order_id, order.side,
+                           order.qty_lots - order.remaining_lots, order.remaining_lots, reason),
+            LevelChanged(order.symbol, seq + 2, ts, order.side, price, book.level_total(order.side, price)),  # type: ignore[arg-type]
+        ]
+        book.sequence = seq + 2
+        return events
+
+    def _result(self, market: Market, order: Order, trades: list[Trade]) -> dict[str, Any]:
+        qty = market.config.qty_scale.format
+        result: dict[str, Any] = {
+            "order_id": order.order_id,
+            "client_order_id": order.client_order_id,
+            "symbol": order.symbol,
+            "side": order.side,
+            "order_type": order.order_type,
+            "status": order.status,
+            "price": market.price(order.price_ticks),
+            "quantity": qty(order.qty_lots),
+            "filled_quantity": qty(order.qty_lots - order.remaining_lots),
+            "remaining_quantity": qty(order.remaining_lots),
+            "trades": [],
+            "total_maker_fees": "0",
+            "total_taker_fees": "0",
+            "bbo": market.bbo(),
+        }
+        if trades:
+            trade_dicts = [market.trade_dict(t) for t in trades]
+            config, fees = market.config, market.fees
+            value = sum(config.value_units(t.price_ticks, t.qty_lots) for t in trades)
+            result["trades"] = trade_dicts
+            result["total_maker_fees"] = format_units(fees.fee_units(value, True), market.fee_decimals)
+            result["total_taker_fees"] = format_units(fees.fee_units(value, False), market.fee_decimals)
+        if order.status is REJECTED:
+            result["reject_reason"] = (
+                RejectReason.POST_ONLY_WOULD_TAKE.value if order.order_type is LIMIT else RejectReason.FOK_NOT_FILLABLE.value
+            )
+        return result
+
+    def _dispatch(self, market: Market, events: list[Event]) -> None:
+        """Deliver events to listeners; a failing listener is logged, never fatal."""
+        for listener in self._listeners:
+            for event in events:
+                try:
+                    listener(event)
+                except Exception:  # a listener must never corrupt a book or fail a command
+                    log.exception("event listener %r failed", listener)
+        if self._trade_handlers or self._order_handlers:
+            for event in events:
+                if isinstance(event, TradeExecuted):
+                    handlers = self._trade_handlers
+                elif isinstance(event, LevelChanged):
+                    continue
+                else:
+                    handlers = self._order_handlers
+                if handlers:
+                    payload = self.event_to_dict(event)
+                    for handler in handlers:
+                        try:
+                            handler(payload)
+                        except Exception:
+                            log.exception("handler %r failed", handler)
+
+
+def _order_id(value: object) -> int | None:
+    if type(value) is int:
+        return value  # type: ignore[return-value]
+    if type(value) is str and value.isascii() and value.isdigit() and len(value) <= 20:
+        return int(value)
+    return None
+
+
+def _symbol_not_found(symbol: object) -> dict[str, Any]:
+    return {
+        "error": f"symbol {symbol!r} is not traded here",
+        "error_code": ErrorCode.SYMBOL_NOT_FOUND.value,
+        "reason": RejectReason.UNKNOWN_SYMBOL.value,
+    }
+
+
+# ---- presets -------------------------------------------------------------------
+
+def create_crypto_engine(**kwargs: Any) -> MatchingEngine:
+    """An engine with BTC, ETH, BNB and SOL against USDT, fees 0.1% / 0.1%."""
+    engine = MatchingEngine(FeeCalculator("0.001", "0.001"), **kwargs)
+    for symbol, min_qty in (("BTC-USDT", "0.00001"), ("ETH-USDT", "0.0001"), ("BNB-USDT", "0.001"), ("SOL-USDT", "0.01")):
+        engine.add_symbol(SymbolConfig(symbol, tick_size="0.01", min_quantity=min_qty, max_quantity="1000000", min_notional="10"))
+    return engine
+
+
+def create_forex_engine(**kwargs: Any) -> MatchingEngine:
+    """An engine with EUR-USD, GBP-USD (tick 0.00001) and USD-JPY (0.001), fees 0.01%."""
+    engine = MatchingEngine(FeeCalculator("0.0001", "0.0001"), **kwargs)
+    for symbol, tick in (("EUR-USD", "0.00001"), ("GBP-USD", "0.00001"), ("USD-JPY", "0.001")):
+        engine.add_symbol(SymbolConfig(symbol, tick_size=tick, min_quantity="1000", max_quantity="100000000", step_size="1"))
+    return engine

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from engine.matcher import MatchingEngine, create_crypto_engine
+from engine.sequencing import IdSource
+
+
+class StepClock:
+    """A deterministic clock: each call is one microsecond later."""
+
+    def __init__(self, start_ns: int = 1_700_000_000_000_000_000) -> None:
+        self._next = itertools.count(start_ns, 1_000)
+
+    def __call__(self) -> int:
+        return next(self._next)
+
+
+def check_all(engine: MatchingEngine) -> None:
+    for symbol in engine.symbols:
+        book = engine.get_order_book(symbol)
+        assert book is not None
+        book.check_invariants()
+
+
+@pytest.fixture
+def engine() -> MatchingEngine:
+    return create_crypto_engine(ids=IdSource(), clock=StepClock())
