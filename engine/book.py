@@ -199,6 +199,28 @@ class OrderBook:
                 del prices[head]
         return fills, remaining
 
+    def add_limit(self, order: Order) -> list[tuple[Order, int]]:
+        """Match a limit order and rest what is left; return the fills.
+
+        The integer core path: no validation, no events, no dicts.
+        """
+        price = order.price_ticks
+        if order.side == BUY:
+            crosses = bool(self._ask_prices) and self._ask_prices[0] <= price
+        else:
+            crosses = bool(self._bid_prices) and self._bid_prices[-1] >= price
+        if not crosses:
+            self.rest(order)
+            return []
+        fills, remaining = self.match(order.side, price, order.remaining_lots)
+        order.remaining_lots = remaining
+        if remaining:
+            order.status = PARTIALLY_FILLED
+            self.rest(order)
+        else:
+            order.status = FILLED
+        return fills
+
     def rest(self, order: Order) -> int:
         """Queue a limit order at its price; return the level's new total. O(log levels)."""
         price = order.price_ticks

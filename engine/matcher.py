@@ -155,7 +155,7 @@ class MatchingEngine:
                 "bids": [[price(p), qty(q)] for p, q in book.depth(BUY, levels)],
                 "asks": [[price(p), qty(q)] for p, q in book.depth(SELL, levels)],
                 "sequence": book.sequence,
-                "timestamp": self.clock() / 1e9,
+                "timestamp": time.time_ns() / 1e9,
             }
 
     def get_bbo(self, symbol: str) -> dict[str, Any]:

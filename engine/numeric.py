@@ -65,7 +65,7 @@ class Scale:
                         raise _too_fine(what, text, self)
                     frac = frac[:decimals]
                 return int(whole) * self._factor + (int(frac) * 10 ** (decimals - len(frac)) if frac else 0)
-            if "_" in text or text != text.strip():
+            if "_" in text or not text.isascii() or text != text.strip():
                 raise _not_a_number(what, value)
             try:
                 dec = Decimal(text)

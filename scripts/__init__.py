@@ -1,0 +1,1 @@
+"""Operational tools: benchmarks, load tester and monitor."""
