@@ -3,13 +3,12 @@
 Everything here is in integer ticks and lots.  Each side is a ``SortedList`` of
 level prices plus a dict from price to :class:`PriceLevel`; the best bid is the
 right end of the bid prices, the best ask the left end of the ask prices, both
-O(1).  A level is a FIFO ``deque``; a cancel marks the order and fixes the
-level's totals at once (O(1)) and the dead entry is dropped when it reaches the
-head of the queue or when dead entries outnumber live ones.
+O(1).  A level is a FIFO list with a head index; a cancel marks the order and fixes the
+level's totals at once (O(1)), and dead entries are dropped when they reach the
+head of the queue or when they outnumber live ones.
 """
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 from sortedcontainers import SortedList
@@ -18,22 +17,30 @@ from engine.order import BUY, CANCELLED, FILLED, PARTIALLY_FILLED, PENDING, SELL
 
 
 class PriceLevel:
-    """All resting orders at one price, oldest first."""
+    """All resting orders at one price, oldest first.
 
-    __slots__ = ("price_ticks", "total_lots", "live", "queue")
+    ``queue[head:]`` holds the orders in arrival order; entries before ``head``
+    were filled, and cancelled entries are skipped.  A plain list with a head
+    index costs far less memory than a deque for the many levels that hold one
+    or two orders.
+    """
+
+    __slots__ = ("price_ticks", "total_lots", "live", "head", "queue")
 
     def __init__(self, price_ticks: int) -> None:
         self.price_ticks = price_ticks
         self.total_lots = 0
         self.live = 0
-        self.queue: deque[Order] = deque()
+        self.head = 0
+        self.queue: list[Order] = []
 
     def orders(self) -> list[Order]:
         """Return the live orders at this level, oldest first. O(orders at level)."""
-        return [o for o in self.queue if o.status is not CANCELLED]
+        return [o for o in self.queue[self.head:] if o.status is not CANCELLED]
 
     def _compact(self) -> None:
-        self.queue = deque(o for o in self.queue if o.status is not CANCELLED)
+        self.queue = self.orders()
+        self.head = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,16 +174,21 @@ class OrderBook:
             prices, levels, head, buy = self._bid_prices, self._bids, -1, False
         index = self._orders
         remaining = qty_lots
-        while remaining and prices:
-            price = prices[head]
+        # SortedList keeps its values in sublists ``_lists``; reading the ends of the
+        # first/last sublist directly is what ``prices[0]`` does, minus the call overhead.
+        lists = prices._lists
+        while remaining and lists:
+            price = lists[head][head]
             if limit_ticks is not None and (price > limit_ticks if buy else price < limit_ticks):
                 break
             level = levels[price]
             queue = level.queue
-            while remaining and queue:
-                maker = queue[0]
+            i = level.head
+            end = len(queue)
+            while remaining and i < end:
+                maker = queue[i]
                 if maker.status is CANCELLED:
-                    queue.popleft()
+                    i += 1
                     continue
                 open_lots = maker.remaining_lots
                 if open_lots <= remaining:
@@ -186,7 +198,7 @@ class OrderBook:
                     level.live -= 1
                     maker.remaining_lots = 0
                     maker.status = FILLED
-                    queue.popleft()
+                    i += 1
                     del index[maker.order_id]
                 else:
                     fills.append((maker, remaining))
@@ -197,6 +209,11 @@ class OrderBook:
             if level.live == 0:
                 del levels[price]
                 del prices[head]
+            elif i > 16 and 2 * i > end:
+                del queue[:i]  # drop the filled prefix, amortised O(1) per fill
+                level.head = 0
+            else:
+                level.head = i
         return fills, remaining
 
     def add_limit(self, order: Order) -> list[tuple[Order, int]]:
@@ -206,9 +223,11 @@ class OrderBook:
         """
         price = order.price_ticks
         if order.side == BUY:
-            crosses = bool(self._ask_prices) and self._ask_prices[0] <= price
+            lists = self._ask_prices._lists
+            crosses = bool(lists) and lists[0][0] <= price
         else:
-            crosses = bool(self._bid_prices) and self._bid_prices[-1] >= price
+            lists = self._bid_prices._lists
+            crosses = bool(lists) and lists[-1][-1] >= price
         if not crosses:
             self.rest(order)
             return []
@@ -259,7 +278,7 @@ class OrderBook:
         if level.live == 0:
             del levels[price]  # type: ignore[arg-type]
             prices.remove(price)
-        elif len(level.queue) > 2 * level.live + 8:
+        elif len(level.queue) - level.head > 2 * level.live + 8:
             level._compact()
         return order
 

@@ -33,6 +33,8 @@ class Market:
         "last_price_ticks",
         "fee_decimals",
         "value_decimals",
+        "_bbo_key",
+        "_bbo_cache",
     )
 
     def __init__(self, config: SymbolConfig, fees: FeeCalculator, history_limit: int, trade_limit: int) -> None:
@@ -54,6 +56,8 @@ class Market:
         self.last_price_ticks: int | None = None
         self.value_decimals = config.value_decimals
         self.fee_decimals = config.value_decimals + fees.decimals
+        self._bbo_key: tuple | None = None
+        self._bbo_cache: dict[str, Any] = {}
 
     def remember(self, order: Order) -> None:
         """Keep a finished order for status queries, evicting the oldest past the limit."""
@@ -110,8 +114,21 @@ class Market:
         }
 
     def bbo(self) -> dict[str, Any]:
+        """Best bid/offer; rebuilt only when the top of the book changed. O(1)."""
         book = self.book
         bid, ask = book.best_bid(), book.best_ask()
+        key = (bid, ask, None if bid is None else book._bids[bid].total_lots,
+               None if ask is None else book._asks[ask].total_lots)
+        if key == self._bbo_key:
+            out = self._bbo_cache.copy()
+            out["sequence"] = book.sequence
+            return out
+        out = self._bbo_build(bid, ask)
+        self._bbo_key, self._bbo_cache = key, out
+        return out.copy()
+
+    def _bbo_build(self, bid: int | None, ask: int | None) -> dict[str, Any]:
+        book = self.book
         price_fmt = self.config.price_scale.format
         out: dict[str, Any] = {
             "symbol": book.symbol,

@@ -99,6 +99,7 @@ class MatchingEngine:
         self._listeners: list[EventListener] = []
         self._trade_handlers: list[DictHandler] = []
         self._order_handlers: list[DictHandler] = []
+        self._emitting = False  # any listener or handler registered
 
     # ---- SETUP -----------------------------------------------------------------
 
@@ -118,14 +119,17 @@ class MatchingEngine:
     def add_event_listener(self, listener: EventListener) -> None:
         """Call ``listener(event)`` for every event, in sequence order."""
         self._listeners.append(listener)
+        self._emitting = True
 
     def add_trade_handler(self, handler: DictHandler) -> None:
         """Call ``handler(trade_dict)`` for every trade."""
         self._trade_handlers.append(handler)
+        self._emitting = True
 
     def add_order_handler(self, handler: DictHandler) -> None:
         """Call ``handler(order_event_dict)`` for every order event (maker and taker)."""
         self._order_handlers.append(handler)
+        self._emitting = True
 
     # ---- QUERIES ---------------------------------------------------------------
 
@@ -418,20 +422,24 @@ class MatchingEngine:
             reject_reason = RejectReason.POST_ONLY_WOULD_TAKE.value
         elif order_type is FOK and not book.can_fill(side, order.price_ticks, order.qty_lots):
             reject_reason = RejectReason.FOK_NOT_FILLABLE.value
+        # Events are built only when someone listens; sequences advance either way.
+        emit = self._emitting
         if reject_reason is not None:
             order.status = REJECTED
             market.orders_rejected += 1
             seq += 1
-            events.append(OrderRejected(symbol, seq, ts, order.order_id, order.client_order_id, side, order_type, reject_reason))
+            if emit:
+                events.append(OrderRejected(symbol, seq, ts, order.order_id, order.client_order_id, side, order_type, reject_reason))
             book.sequence = seq
             market.remember(order)
             return [], events
 
         market.orders_accepted += 1
         seq += 1
-        events.append(
-            OrderAccepted(symbol, seq, ts, order.order_id, order.client_order_id, side, order_type, order.price_ticks, order.qty_lots)
-        )
+        if emit:
+            events.append(
+                OrderAccepted(symbol, seq, ts, order.order_id, order.client_order_id, side, order_type, order.price_ticks, order.qty_lots)
+            )
         trades: list[Trade] = []
         if book.would_cross(side, order.price_ticks) if order.price_ticks is not None else True:
             fills, remaining = book.match(side, order.price_ticks, order.qty_lots)
@@ -449,11 +457,12 @@ class MatchingEngine:
                     notional += config.value_units(price, lots)  # type: ignore[arg-type]
                     touched[price] = None  # type: ignore[index]
                     seq += 2
-                    events.append(TradeExecuted(symbol, seq - 1, ts, trade))
-                    events.append(
-                        OrderUpdated(symbol, seq, ts, maker.order_id, maker.client_order_id, maker.side, maker.status,
-                                     maker.qty_lots - maker.remaining_lots, maker.remaining_lots, True)
-                    )
+                    if emit:
+                        events.append(TradeExecuted(symbol, seq - 1, ts, trade))
+                        events.append(
+                            OrderUpdated(symbol, seq, ts, maker.order_id, maker.client_order_id, maker.side, maker.status,
+                                         maker.qty_lots - maker.remaining_lots, maker.remaining_lots, True)
+                        )
                     if maker.status is FILLED:
                         if maker.client_order_id is not None:
                             client_ids.pop(maker.client_order_id, None)
@@ -466,28 +475,33 @@ class MatchingEngine:
                 order.remaining_lots = remaining
                 order.status = FILLED if remaining == 0 else PARTIALLY_FILLED
                 seq += 1
-                events.append(
-                    OrderUpdated(symbol, seq, ts, order.order_id, order.client_order_id, side, order.status,
-                                 order.qty_lots - remaining, remaining, False)
-                )
-                maker_side = fills[0][0].side
-                for price in touched:
-                    seq += 1
-                    events.append(LevelChanged(symbol, seq, ts, maker_side, price, book.level_total(maker_side, price)))
+                if emit:
+                    events.append(
+                        OrderUpdated(symbol, seq, ts, order.order_id, order.client_order_id, side, order.status,
+                                     order.qty_lots - remaining, remaining, False)
+                    )
+                    maker_side = fills[0][0].side
+                    for price in touched:
+                        seq += 1
+                        events.append(LevelChanged(symbol, seq, ts, maker_side, price, book.level_total(maker_side, price)))
+                else:
+                    seq += len(touched)
         if order.remaining_lots:
             if order_type is LIMIT:
                 total = book.rest(order)
                 if order.client_order_id is not None:
                     market.client_ids[order.client_order_id] = order
                 seq += 1
-                events.append(LevelChanged(symbol, seq, ts, side, order.price_ticks, total))  # type: ignore[arg-type]
+                if emit:
+                    events.append(LevelChanged(symbol, seq, ts, side, order.price_ticks, total))  # type: ignore[arg-type]
             else:
                 order.status = CANCELLED
                 seq += 1
-                events.append(
-                    OrderCancelled(symbol, seq, ts, order.order_id, order.client_order_id, side,
-                                   order.qty_lots - order.remaining_lots, order.remaining_lots, order_type)
-                )
+                if emit:
+                    events.append(
+                        OrderCancelled(symbol, seq, ts, order.order_id, order.client_order_id, side,
+                                       order.qty_lots - order.remaining_lots, order.remaining_lots, order_type)
+                    )
         if order.status is FILLED or order.status is CANCELLED:
             market.remember(order)
         book.sequence = seq

@@ -14,13 +14,36 @@ from engine.errors import RejectReason, ValidationError
 # A value with more integer digits than this cannot be a real price or quantity;
 # refusing it early keeps '1e999999' from building a gigantic int.
 MAX_INTEGER_DIGITS = 24
-_DIGITS = frozenset("0123456789")
+
+
+_CACHE_LIMIT = 65_536
+
+
+class _Memo(dict):
+    """A bounded memo: ``memo[key]`` computes a missing entry with ``compute``.
+
+    Subscripting a dict subclass stays in C on a hit, which is most of the time:
+    order streams repeat the same price and quantity strings.
+    """
+
+    __slots__ = ("compute",)
+
+    def __init__(self, compute) -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
+        self.compute = compute
+
+    def __missing__(self, key):  # type: ignore[no-untyped-def]
+        value = self.compute(key)  # may raise: errors are not remembered
+        if len(self) >= _CACHE_LIMIT:
+            self.clear()
+        self[key] = value
+        return value
 
 
 class Scale:
     """An increment such as tick 0.01 or step 0.00000001, as integer units."""
 
-    __slots__ = ("increment", "decimals", "unit", "_factor", "_cache")
+    __slots__ = ("increment", "decimals", "unit", "_factor", "text", "_price_counts", "_qty_counts")
 
     def __init__(self, increment: Decimal | str) -> None:
         inc = Decimal(str(increment))
@@ -32,7 +55,10 @@ class Scale:
         self.increment = inc
         self.unit = int(inc.scaleb(self.decimals))  # increment in 10**-decimals units
         self._factor = 10 ** self.decimals
-        self._cache: dict[int, str] = {}
+        # count -> fixed-point text, and (for str inputs) text -> count, memoised.
+        self.text: dict[int, str] = _Memo(lambda count: format_units(count * self.unit, self.decimals))
+        self._price_counts: dict[str, int] = _Memo(lambda text: self._count(text, "price"))
+        self._qty_counts: dict[str, int] = _Memo(lambda text: self._count(text, "quantity"))
 
     def to_count(self, value: object, what: str) -> int:
         """Return ``value`` as a whole number of increments (may be zero or negative).
@@ -41,6 +67,11 @@ class Scale:
         :class:`ValidationError` for anything else, for non-finite numbers and for
         values that are not a multiple of the increment.
         """
+        if type(value) is str:
+            return (self._price_counts if what == "price" else self._qty_counts)[value]
+        return self._count(value, what)
+
+    def _count(self, value: object, what: str) -> int:
         units = self._to_units(value, what)
         count, rest = divmod(units, self.unit)
         if rest:
@@ -55,7 +86,7 @@ class Scale:
             text: str = value  # type: ignore[assignment]
             whole, dot, frac = text.partition(".")
             # Fast path: plain ASCII digits such as "30000.15".
-            if whole and _DIGITS.issuperset(whole) and (not dot or (frac and _DIGITS.issuperset(frac))):
+            if whole.isdigit() and whole.isascii() and (not dot or (frac.isdigit() and frac.isascii())):
                 if len(whole) > MAX_INTEGER_DIGITS:
                     raise _too_large(what, text)
                 decimals = self.decimals
@@ -98,23 +129,20 @@ class Scale:
         return int(scaled)
 
     def format(self, count: int) -> str:
-        """Return ``count`` increments as a fixed-point decimal string."""
-        text = self._cache.get(count)
-        if text is None:
-            text = format_units(count * self.unit, self.decimals)
-            if len(self._cache) >= 65536:
-                self._cache.clear()
-            self._cache[count] = text
-        return text
+        """Return ``count`` increments as a fixed-point decimal string. O(1) when seen before."""
+        return self.text[count]
 
 
 def format_units(units: int, decimals: int) -> str:
     """Format an integer number of ``10**-decimals`` as a plain decimal string."""
     if decimals == 0:
         return str(units)
-    sign = "-" if units < 0 else ""
-    digits = str(abs(units)).rjust(decimals + 1, "0")
-    return f"{sign}{digits[:-decimals]}.{digits[-decimals:]}"
+    if units < 0:
+        return "-" + format_units(-units, decimals)
+    digits = str(units)
+    if len(digits) <= decimals:
+        digits = digits.rjust(decimals + 1, "0")
+    return digits[:-decimals] + "." + digits[-decimals:]
 
 
 def _not_a_number(what: str, value: object) -> ValidationError:

@@ -95,7 +95,8 @@ def run_core(stream: list[tuple[int, int, int]], prefill: int = 0, seed: int = 4
                 o = live[i]
                 live[i] = live[-1]
                 live.pop()
-                if cancel(o.order_id) is not None:
+                if o.status == "pending" or o.status == "partially_filled":
+                    cancel(o.order_id)
                     break
             continue
         o = Order(next_id, SYM, BUY if side == 1 else SELL, "limit", price, lots)
