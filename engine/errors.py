@@ -30,6 +30,7 @@ class RejectReason(str, Enum):
     INVALID_CLIENT_ORDER_ID = "INVALID_CLIENT_ORDER_ID"
     INVALID_SYMBOL = "INVALID_SYMBOL"
     POST_ONLY_NOT_LIMIT = "POST_ONLY_NOT_LIMIT"
+    INVALID_POST_ONLY = "INVALID_POST_ONLY"
     UNKNOWN_SYMBOL = "UNKNOWN_SYMBOL"
     CLIENT_ORDER_ID_IN_USE = "CLIENT_ORDER_ID_IN_USE"
     # Reasons for an order that was accepted as valid but could not trade as asked.

@@ -6,7 +6,7 @@ from collections import OrderedDict, deque
 from typing import Any
 
 from engine.book import OrderBook, Trade
-from engine.numeric import format_units
+from engine.numeric import format_trimmed, format_units
 from engine.order import Order
 from engine.symbols import FeeCalculator, SymbolConfig
 
@@ -35,6 +35,7 @@ class Market:
         "value_decimals",
         "_bbo_key",
         "_bbo_cache",
+        "zero_fee",
     )
 
     def __init__(self, config: SymbolConfig, fees: FeeCalculator, history_limit: int, trade_limit: int) -> None:
@@ -56,6 +57,7 @@ class Market:
         self.last_price_ticks: int | None = None
         self.value_decimals = config.value_decimals
         self.fee_decimals = config.value_decimals + fees.decimals
+        self.zero_fee = format_units(0, config.price_scale.decimals)
         self._bbo_key: tuple | None = None
         self._bbo_cache: dict[str, Any] = {}
 
@@ -92,11 +94,18 @@ class Market:
             "aggressor_side": trade.aggressor_side,
             "maker_order_id": trade.maker_order_id,
             "taker_order_id": trade.taker_order_id,
-            "maker_fee": format_units(fees.fee_units(value, True), self.fee_decimals),
-            "taker_fee": format_units(fees.fee_units(value, False), self.fee_decimals),
-            "trade_value": format_units(value, self.value_decimals),
+            "maker_fee": self.fee_text(fees.fee_units(value, True)),
+            "taker_fee": self.fee_text(fees.fee_units(value, False)),
+            "trade_value": self.value_text(value),
             "timestamp": trade.ts_ns / 1e9,
         }
+
+    def value_text(self, units: int) -> str:
+        """A price x quantity amount, exact, trailing zeros trimmed to the price's decimals."""
+        return format_trimmed(units, self.value_decimals, self.config.price_scale.decimals)
+
+    def fee_text(self, units: int) -> str:
+        return format_trimmed(units, self.fee_decimals, self.config.price_scale.decimals)
 
     def order_dict(self, order: Order) -> dict[str, Any]:
         return {
@@ -155,7 +164,7 @@ class Market:
             "orders_rejected": self.orders_rejected,
             "trade_count": self.trade_count,
             "volume": self.qty(self.volume_lots),
-            "notional": format_units(self.notional_units, self.value_decimals),
+            "notional": self.value_text(self.notional_units),
             "last_price": self.price(self.last_price_ticks),
             "resting_orders": len(book),
             "bid_levels": book.level_count("buy"),

@@ -31,7 +31,6 @@ from engine.events import (
     TradeExecuted,
 )
 from engine.market import Market
-from engine.numeric import format_units
 from engine.order import (
     BUY,
     CANCELLED,
@@ -367,7 +366,7 @@ class MatchingEngine:
             )
         if post_only is not False:
             if post_only is not True:
-                raise ValidationError(RejectReason.INVALID_NUMBER, "post_only must be true or false")
+                raise ValidationError(RejectReason.INVALID_POST_ONLY, "post_only must be true or false")
             if type_ is not LIMIT:
                 raise ValidationError(RejectReason.POST_ONLY_NOT_LIMIT, "post_only applies to limit orders only")
         config = market.config
@@ -538,8 +537,8 @@ class MatchingEngine:
             "filled_quantity": qty(order.qty_lots - order.remaining_lots),
             "remaining_quantity": qty(order.remaining_lots),
             "trades": [],
-            "total_maker_fees": "0",
-            "total_taker_fees": "0",
+            "total_maker_fees": market.zero_fee,
+            "total_taker_fees": market.zero_fee,
             "bbo": market.bbo(),
         }
         if trades:
@@ -547,8 +546,8 @@ class MatchingEngine:
             config, fees = market.config, market.fees
             value = sum(config.value_units(t.price_ticks, t.qty_lots) for t in trades)
             result["trades"] = trade_dicts
-            result["total_maker_fees"] = format_units(fees.fee_units(value, True), market.fee_decimals)
-            result["total_taker_fees"] = format_units(fees.fee_units(value, False), market.fee_decimals)
+            result["total_maker_fees"] = market.fee_text(fees.fee_units(value, True))
+            result["total_taker_fees"] = market.fee_text(fees.fee_units(value, False))
         if order.status is REJECTED:
             result["reject_reason"] = (
                 RejectReason.POST_ONLY_WOULD_TAKE.value if order.order_type is LIMIT else RejectReason.FOK_NOT_FILLABLE.value

@@ -145,6 +145,17 @@ def format_units(units: int, decimals: int) -> str:
     return digits[:-decimals] + "." + digits[-decimals:]
 
 
+def format_trimmed(units: int, decimals: int, min_decimals: int) -> str:
+    """Like :func:`format_units`, without trailing zeros beyond ``min_decimals``. Exact."""
+    text = format_units(units, decimals)
+    if decimals > min_decimals:
+        keep = len(text) - (decimals - min_decimals)
+        text = text[:keep] + text[keep:].rstrip("0")
+        if text.endswith("."):
+            text = text[:-1]
+    return text
+
+
 def _not_a_number(what: str, value: object) -> ValidationError:
     return ValidationError(RejectReason.INVALID_NUMBER, f"{what} {value!r} is not a finite decimal number")
 

@@ -73,7 +73,7 @@ def test_bad_numbers(seeded: MatchingEngine, field: str, value: object) -> None:
         (dict(client_order_id="x" * 65), "INVALID_CLIENT_ORDER_ID"),
         (dict(client_order_id=123), "INVALID_CLIENT_ORDER_ID"),
         (dict(client_order_id="a\nb"), "INVALID_CLIENT_ORDER_ID"),
-        (dict(post_only="yes"), "INVALID_NUMBER"),
+        (dict(post_only="yes"), "INVALID_POST_ONLY"),
         (dict(symbol=5), "INVALID_SYMBOL"),
         (dict(symbol=None), "INVALID_SYMBOL"),
     ],

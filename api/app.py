@@ -1,0 +1,64 @@
+"""The application factory."""
+from __future__ import annotations
+
+import time
+from importlib import metadata
+from typing import Any, Mapping
+
+from flask import Flask
+
+from api import feeds, market_data, openapi, orders, site
+from api.config import load_config
+from api.errors import register_error_handlers
+from api.extensions import limiter, socketio
+from api.logs import configure_logging
+from api.metrics import init_metrics
+from engine.matcher import MatchingEngine, create_crypto_engine, create_forex_engine
+
+
+def _version() -> str:
+    try:
+        return metadata.version("matching-engine")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def create_app(config: Mapping[str, Any] | None = None, engine: MatchingEngine | None = None) -> Flask:
+    """Build a fresh app with its own engine, feed publisher and metrics."""
+    cfg = load_config(config)
+    app = Flask(__name__, static_folder=None)
+    app.config.update(cfg)
+    app.config.setdefault("FRONTEND_DIR", str(site.FRONTEND_DIR))
+    app.config["RATELIMIT_DEFAULT"] = cfg["RATE_LIMIT"]
+    app.config["RATELIMIT_ENABLED"] = cfg["RATE_LIMIT_ENABLED"]
+    app.config["RATELIMIT_STORAGE_URI"] = "memory://"
+    app.config["RATELIMIT_STRATEGY"] = "fixed-window"
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.compact = True  # type: ignore[attr-defined]
+    configure_logging(cfg["LOG_LEVEL"], cfg["LOG_FILE"])
+
+    if engine is None:
+        factory = create_forex_engine if cfg["SYMBOLS"] == "forex" else create_crypto_engine
+        engine = factory(history_limit=cfg["HISTORY_LIMIT"])
+    app.extensions["matching_engine"] = engine
+    app.extensions["me_version"] = _version()
+    app.extensions["me_started_at"] = time.time()
+
+    metrics = init_metrics(app)
+    register_error_handlers(app)
+    for module in (market_data, orders, openapi, site):
+        app.register_blueprint(module.bp)
+
+    limiter.init_app(app)
+    for name in ("market_data.health", "prometheus_metrics", "site.dashboard", "site.dashboard_asset",
+                 "site.docs", "site.docs_asset", "openapi.openapi"):
+        limiter.exempt(app.view_functions[name])
+
+    origins = [o.strip() for o in cfg["CORS_ORIGINS"].split(",") if o.strip()]
+    socketio.init_app(app, async_mode=cfg["ASYNC_MODE"], cors_allowed_origins=origins or None)
+    feed = feeds.FeedPublisher(socketio, engine, cfg["L2_INTERVAL_MS"] / 1000, cfg["L2_DEPTH"], metrics)
+    app.extensions["me_feed"] = feed
+    engine.add_event_listener(feed.on_event)
+    if cfg["FEED_ENABLED"]:
+        feed.start()
+    return app

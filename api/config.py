@@ -1,0 +1,53 @@
+"""Server settings: defaults, overridden by ``ME_*`` environment variables, then by a mapping."""
+from __future__ import annotations
+
+import os
+import secrets
+from typing import Any, Mapping
+
+DEFAULTS: dict[str, Any] = {
+    "HOST": "127.0.0.1",
+    "PORT": 5000,
+    "SYMBOLS": "crypto",              # preset: crypto or forex
+    "ASYNC_MODE": "eventlet",         # eventlet or threading
+    "RATE_LIMIT": "600000 per minute",  # Flask-Limiter syntax; per client address
+    "RATE_LIMIT_ENABLED": True,
+    "CORS_ORIGINS": "",               # comma-separated; empty = same origin only
+    "LOG_LEVEL": "INFO",
+    "LOG_FILE": None,                 # nothing is written unless set
+    "L2_INTERVAL_MS": 100,            # at most one l2_update per symbol per interval
+    "L2_DEPTH": 10,
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "HISTORY_LIMIT": 100_000,         # finished orders kept per symbol
+    "SECRET_KEY": None,               # random when not given
+    "FEED_ENABLED": True,
+}
+
+_INT_KEYS = {"PORT", "L2_INTERVAL_MS", "L2_DEPTH", "MAX_CONTENT_LENGTH", "HISTORY_LIMIT"}
+_BOOL_KEYS = {"RATE_LIMIT_ENABLED", "FEED_ENABLED"}
+
+
+def _coerce(key: str, value: Any) -> Any:
+    if key in _INT_KEYS and isinstance(value, str):
+        return int(value)
+    if key in _BOOL_KEYS and isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return value
+
+
+def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Merge defaults, ``ME_<KEY>`` environment variables and ``overrides``."""
+    env = os.environ if environ is None else environ
+    cfg = dict(DEFAULTS)
+    for key in DEFAULTS:
+        if f"ME_{key}" in env:
+            cfg[key] = _coerce(key, env[f"ME_{key}"])
+    for key, value in (overrides or {}).items():
+        cfg[key] = _coerce(key, value)
+    if cfg["SYMBOLS"] not in ("crypto", "forex"):
+        raise ValueError(f"SYMBOLS must be 'crypto' or 'forex', not {cfg['SYMBOLS']!r}")
+    if cfg["ASYNC_MODE"] not in ("eventlet", "threading"):
+        raise ValueError(f"ASYNC_MODE must be 'eventlet' or 'threading', not {cfg['ASYNC_MODE']!r}")
+    if not cfg.get("SECRET_KEY"):
+        cfg["SECRET_KEY"] = secrets.token_hex(32)
+    return cfg

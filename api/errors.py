@@ -1,0 +1,78 @@
+"""JSON errors: one shape for every 4xx, and no client input ever becomes a 500."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("api")
+
+# engine error_code -> HTTP status
+STATUS_BY_CODE = {
+    "VALIDATION_ERROR": 400,
+    "DUPLICATE_CLIENT_ORDER_ID": 400,
+    "SYMBOL_NOT_FOUND": 404,
+    "ORDER_NOT_FOUND": 404,
+}
+
+_HTTP_CODES = {
+    400: ("BAD_REQUEST", "BAD_REQUEST"),
+    404: ("NOT_FOUND", "UNKNOWN_PATH"),
+    405: ("METHOD_NOT_ALLOWED", "METHOD_NOT_ALLOWED"),
+    413: ("PAYLOAD_TOO_LARGE", "BODY_TOO_LARGE"),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "JSON_REQUIRED"),
+    429: ("RATE_LIMITED", "TOO_MANY_REQUESTS"),
+}
+
+
+class ApiError(Exception):
+    """A request the API refuses before it reaches the engine."""
+
+    def __init__(self, status: int, error_code: str, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.error_code, self.reason, self.message = status, error_code, reason, message
+
+    def to_dict(self) -> dict[str, str]:
+        return {"error": self.message, "error_code": self.error_code, "reason": self.reason}
+
+
+def bad_request(reason: str, message: str) -> ApiError:
+    return ApiError(400, "VALIDATION_ERROR", reason, message)
+
+
+def engine_error_response(result: dict[str, Any]) -> tuple[Any, int]:
+    return jsonify(result), STATUS_BY_CODE.get(result.get("error_code", ""), 400)
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError) -> tuple[Any, int]:
+        return jsonify(exc.to_dict()), exc.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        code = exc.code or 500
+        error_code, reason = _HTTP_CODES.get(code, ("HTTP_ERROR", "HTTP_ERROR"))
+        messages = {
+            404: "no such path; see /openapi.json for the endpoints",
+            405: "this method is not allowed on this path",
+            413: f"the request body is larger than {app.config['MAX_CONTENT_LENGTH']} bytes",
+            429: f"rate limit exceeded ({exc.description}); retry later",
+        }
+        response = jsonify({"error": messages.get(code, exc.description or exc.name), "error_code": error_code,
+                            "reason": reason})
+        response.status_code = code
+        if code == 429:
+            retry = getattr(exc, "retry_after", None) or 1
+            response.headers["Retry-After"] = str(int(retry))
+        if code == 405 and exc.valid_methods if hasattr(exc, "valid_methods") else False:  # type: ignore[attr-defined]
+            response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[Any, int]:
+        # A bug of ours, never the client's input: log it with the traceback.
+        log.exception("unhandled error")
+        return jsonify({"error": "internal error", "error_code": "INTERNAL_ERROR", "reason": "INTERNAL_ERROR"}), 500

@@ -1,0 +1,222 @@
+"""Socket.IO namespace ``/market``: subscriptions, and publishing engine events to rooms.
+
+The engine calls :meth:`FeedPublisher.on_event` inside its lock, so that method only
+appends to a queue.  A background task drains the queue and emits: ``trade`` and
+``order_event`` to the symbol's room, and at most one conflated ``l2_update`` per
+symbol per interval, always built from the book's latest state.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from flask import current_app, request
+from flask_socketio import SocketIO, emit, join_room, leave_room
+
+from api.extensions import socketio
+from engine.events import Event, LevelChanged, TradeExecuted
+from engine.matcher import MatchingEngine
+
+log = logging.getLogger("api.feeds")
+NAMESPACE = "/market"
+SUB_TYPES = ("l2_updates", "trades", "orders")
+ALL_SYMBOLS = "*"
+
+
+def room_name(kind: str, symbol: str) -> str:
+    return f"{kind}:{symbol}"
+
+
+class FeedPublisher:
+    def __init__(self, socketio: SocketIO, engine: MatchingEngine, interval_s: float, depth: int, metrics: Any) -> None:
+        self.socketio = socketio
+        self.engine = engine
+        self.interval_s = interval_s
+        self.depth = depth
+        self.metrics = metrics
+        self._queue: deque[Event] = deque()
+        self._dirty: set[str] = set()
+        self._last_l2: dict[str, float] = {}
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._members: dict[str, set[str]] = {}   # room -> sids
+        self._rooms_of: dict[str, set[str]] = {}  # sid -> rooms
+        self._task: Any = None
+
+    # ---- subscription bookkeeping (so unsubscribed symbols cost nothing) -------
+
+    def has_listeners(self, room: str) -> bool:
+        return bool(self._members.get(room))
+
+    def joined(self, sid: str, room: str) -> None:
+        with self._lock:
+            self._members.setdefault(room, set()).add(sid)
+            self._rooms_of.setdefault(sid, set()).add(room)
+
+    def left(self, sid: str, room: str) -> None:
+        with self._lock:
+            self._members.get(room, set()).discard(sid)
+            self._rooms_of.get(sid, set()).discard(room)
+
+    def gone(self, sid: str) -> None:
+        with self._lock:
+            for room in self._rooms_of.pop(sid, set()):
+                self._members.get(room, set()).discard(sid)
+
+    # ---- engine side -----------------------------------------------------------
+
+    def on_event(self, event: Event) -> None:
+        """Engine listener: enqueue only; runs inside the engine lock."""
+        symbol = event.symbol
+        if isinstance(event, LevelChanged):
+            if symbol not in self._dirty:
+                self._dirty.add(symbol)
+                self._wake.set()
+            return
+        if isinstance(event, TradeExecuted):
+            if not (self._members.get(room_name("trades", symbol)) or self._members.get(room_name("trades", ALL_SYMBOLS))):
+                return
+        elif not self._members.get(room_name("orders", symbol)):
+            return
+        self._queue.append(event)
+        self._wake.set()
+
+    # ---- publishing ------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = self.socketio.start_background_task(self._run)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self._next_timeout())
+            self._wake.clear()
+            try:
+                self.publish_pending()
+            except Exception:  # keep publishing whatever one bad message did
+                log.exception("feed publishing failed")
+
+    def _next_timeout(self) -> float:
+        if not self._dirty:
+            return 1.0
+        now = time.monotonic()
+        waits = [self._last_l2.get(s, 0.0) + self.interval_s - now for s in self._dirty]
+        return max(0.0, min(waits))
+
+    def publish_pending(self) -> None:
+        """Emit queued trade/order events, then due l2 snapshots."""
+        queue, sio, engine = self._queue, self.socketio, self.engine
+        emitted = {"trade": 0, "order_event": 0, "l2_update": 0}
+        self.metrics.feed_queue.set(len(queue))
+        while queue:
+            event = queue.popleft()
+            payload = engine.event_to_dict(event)
+            if isinstance(event, TradeExecuted):
+                rooms = [r for r in (room_name("trades", event.symbol), room_name("trades", ALL_SYMBOLS))
+                         if self.has_listeners(r)]
+                sio.emit("trade", payload, namespace=NAMESPACE, to=rooms)
+                emitted["trade"] += 1
+            else:
+                sio.emit("order_event", payload, namespace=NAMESPACE, to=room_name("orders", event.symbol))
+                emitted["order_event"] += 1
+        now = time.monotonic()
+        for symbol in list(self._dirty):
+            if now - self._last_l2.get(symbol, 0.0) < self.interval_s:
+                continue
+            self._dirty.discard(symbol)
+            self._last_l2[symbol] = now
+            room = room_name("l2", symbol)
+            if self.has_listeners(room):
+                sio.emit("l2_update", self.snapshot(symbol), namespace=NAMESPACE, to=room)
+                emitted["l2_update"] += 1
+        for name, count in emitted.items():
+            if count:
+                self.metrics.feed_emits.labels(name).inc(count)
+
+    def snapshot(self, symbol: str) -> dict[str, Any]:
+        snap = self.engine.get_book_snapshot(symbol, self.depth)
+        snap["type"] = "snapshot"
+        return snap
+
+
+# ---- /market handlers: registered once, they find the app's engine and feed ------
+
+def _feed() -> FeedPublisher:
+    return current_app.extensions["me_feed"]
+
+
+def _error(reason: str, message: str) -> None:
+    emit("error", {"error": message, "error_code": "SUBSCRIPTION_ERROR", "reason": reason})
+
+
+def _parse_subscription(data: Any) -> tuple[str, str] | None:
+    if not isinstance(data, dict):
+        _error("INVALID_PAYLOAD", "expected an object such as {\"type\": \"l2_updates\", \"symbol\": \"BTC-USDT\"}")
+        return None
+    kind = data.get("type")
+    if kind not in SUB_TYPES:
+        _error("INVALID_TYPE", f"type must be one of {', '.join(SUB_TYPES)}")
+        return None
+    symbol = data.get("symbol")
+    if symbol is None and kind == "trades":
+        return kind, ALL_SYMBOLS
+    if not isinstance(symbol, str) or symbol not in _feed().engine.symbols:
+        _error("UNKNOWN_SYMBOL", f"symbol {str(symbol)[:40]!r} is not traded here")
+        return None
+    return kind, symbol
+
+
+@socketio.on("connect", namespace=NAMESPACE)
+def on_connect(auth: Any = None) -> None:
+    feed = _feed()
+    feed.metrics.sockets.inc()
+    emit("connected", {"status": "connected", "session_id": request.sid,  # type: ignore[attr-defined]
+                       "timestamp": time.time(), "symbols": feed.engine.symbols})
+
+
+@socketio.on("disconnect", namespace=NAMESPACE)
+def on_disconnect(reason: Any = None) -> None:
+    feed = _feed()
+    feed.metrics.sockets.dec()
+    feed.gone(request.sid)  # type: ignore[attr-defined]
+
+
+@socketio.on("subscribe", namespace=NAMESPACE)
+def on_subscribe(data: Any = None) -> None:
+    parsed = _parse_subscription(data)
+    if parsed is None:
+        return
+    kind, symbol = parsed
+    feed = _feed()
+    room = room_name("l2" if kind == "l2_updates" else kind, symbol)
+    join_room(room)
+    feed.joined(request.sid, room)  # type: ignore[attr-defined]
+    if kind == "l2_updates":
+        emit("l2_update", feed.snapshot(symbol))
+    emit("subscribed", {"type": kind, "symbol": None if symbol == ALL_SYMBOLS else symbol})
+
+
+@socketio.on("unsubscribe", namespace=NAMESPACE)
+def on_unsubscribe(data: Any = None) -> None:
+    parsed = _parse_subscription(data)
+    if parsed is None:
+        return
+    kind, symbol = parsed
+    room = room_name("l2" if kind == "l2_updates" else kind, symbol)
+    leave_room(room)
+    _feed().left(request.sid, room)  # type: ignore[attr-defined]
+    emit("unsubscribed", {"type": kind, "symbol": None if symbol == ALL_SYMBOLS else symbol})
+
+
+@socketio.on("ping", namespace=NAMESPACE)
+def on_ping(data: Any = None) -> None:
+    client_ts = data.get("timestamp") if isinstance(data, dict) else None
+    emit("pong", {"timestamp": time.time(), "client_timestamp": client_ts})

@@ -1,0 +1,64 @@
+"""Market data and service endpoints: /health, /symbols, /book, /bbo, /trades, /statistics."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+from api.errors import engine_error_response
+from api.requests import int_arg
+from engine.matcher import MatchingEngine
+
+bp = Blueprint("market_data", __name__)
+
+
+def _engine() -> MatchingEngine:
+    return current_app.extensions["matching_engine"]
+
+
+def _reply(result: dict[str, Any]) -> Any:
+    return engine_error_response(result) if "error" in result else jsonify(result)
+
+
+@bp.get("/health")
+def health() -> Any:
+    started = current_app.extensions["me_started_at"]
+    return jsonify({
+        "status": "healthy",
+        "timestamp": time.time(),
+        "uptime_seconds": round(time.time() - started, 3),
+        "symbols": _engine().symbols,
+        "async_mode": current_app.config["ASYNC_MODE"],
+        "version": current_app.extensions["me_version"],
+    })
+
+
+@bp.get("/symbols")
+def symbols() -> Any:
+    engine = _engine()
+    configs = [engine.get_symbol_config(s) for s in engine.symbols]
+    return jsonify({"symbols": [c.to_dict() for c in configs if c is not None]})
+
+
+@bp.get("/book/<symbol>")
+def book(symbol: str) -> Any:
+    levels = int_arg("levels", 10, 1, 100)
+    return _reply(_engine().get_book_snapshot(symbol, levels))
+
+
+@bp.get("/bbo/<symbol>")
+def bbo(symbol: str) -> Any:
+    return _reply(_engine().get_bbo(symbol))
+
+
+@bp.get("/trades/<symbol>")
+def trades(symbol: str) -> Any:
+    limit = int_arg("limit", 50, 1, 1000)
+    before = int_arg("before", 0, 1, 10**15) if "before" in request.args else None
+    return _reply(_engine().get_recent_trades(symbol, limit, before))
+
+
+@bp.get("/statistics")
+def statistics() -> Any:
+    return _reply(_engine().get_statistics(request.args.get("symbol")))

@@ -1,0 +1,60 @@
+"""Prometheus metrics, one registry per app so that several apps can coexist (tests)."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Flask, Response, g, request
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+_LATENCY_BUCKETS = (0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1)
+_HTTP_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.orders = Counter("matching_orders", "Orders accepted by the engine", ["symbol", "order_type", "status"], registry=r)
+        self.order_errors = Counter("matching_order_errors", "Orders refused before matching", ["error_code"], registry=r)
+        self.cancels = Counter("matching_cancels", "Orders cancelled on request", ["symbol"], registry=r)
+        self.trades = Counter("matching_trades", "Trades executed", ["symbol"], registry=r)
+        self.order_latency = Histogram("matching_order_latency_seconds", "Engine time per order", ["symbol"],
+                                       buckets=_LATENCY_BUCKETS, registry=r)
+        self.http = Histogram("http_request_duration_seconds", "HTTP request duration", ["method", "endpoint", "status"],
+                              buckets=_HTTP_BUCKETS, registry=r)
+        self.sockets = Gauge("socketio_connected_clients", "Connected Socket.IO clients", registry=r)
+        self.feed_queue = Gauge("feed_queue_depth", "Engine events waiting to be published", registry=r)
+        self.feed_emits = Counter("feed_emits", "Socket.IO messages emitted", ["event"], registry=r)
+
+    def observe_order(self, result: dict[str, Any]) -> None:
+        symbol = result["symbol"]
+        self.orders.labels(symbol, result["order_type"], result["status"]).inc()
+        if result["trades"]:
+            self.trades.labels(symbol).inc(len(result["trades"]))
+        self.order_latency.labels(symbol).observe(result["processing_time_ms"] / 1000)
+
+
+def init_metrics(app: Flask) -> Metrics:
+    metrics = Metrics()
+    app.extensions["me_metrics"] = metrics
+
+    @app.before_request
+    def _start_timer() -> None:
+        g.me_started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response: Response) -> Response:
+        started = g.get("me_started")
+        if started is not None:
+            # The rule, not the path, so that arbitrary paths cannot blow up label cardinality.
+            endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
+            metrics.http.labels(request.method, endpoint, str(response.status_code)).observe(time.perf_counter() - started)
+        return response
+
+    @app.get("/metrics")
+    def prometheus_metrics() -> Response:
+        return Response(generate_latest(metrics.registry), mimetype=CONTENT_TYPE_LATEST)
+
+    return metrics
