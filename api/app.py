@@ -29,10 +29,6 @@ def create_app(config: Mapping[str, Any] | None = None, engine: MatchingEngine |
     app = Flask(__name__, static_folder=None)
     app.config.update(cfg)
     app.config.setdefault("FRONTEND_DIR", str(site.FRONTEND_DIR))
-    app.config["RATELIMIT_DEFAULT"] = cfg["RATE_LIMIT"]
-    app.config["RATELIMIT_ENABLED"] = cfg["RATE_LIMIT_ENABLED"]
-    app.config["RATELIMIT_STORAGE_URI"] = "memory://"
-    app.config["RATELIMIT_STRATEGY"] = "fixed-window"
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.compact = True  # type: ignore[attr-defined]
     configure_logging(cfg["LOG_LEVEL"], cfg["LOG_FILE"])

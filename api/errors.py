@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import time
 from typing import Any
 
 from flask import Flask, jsonify
@@ -25,6 +27,15 @@ _HTTP_CODES = {
     415: ("UNSUPPORTED_MEDIA_TYPE", "JSON_REQUIRED"),
     429: ("RATE_LIMITED", "TOO_MANY_REQUESTS"),
 }
+
+
+def _retry_after_seconds() -> int:
+    from api.extensions import limiter
+
+    current = limiter.current_limit
+    if current is None:
+        return 1
+    return max(1, math.ceil(current.reset_at - time.time()))
 
 
 class ApiError(Exception):
@@ -65,8 +76,7 @@ def register_error_handlers(app: Flask) -> None:
                             "reason": reason})
         response.status_code = code
         if code == 429:
-            retry = getattr(exc, "retry_after", None) or 1
-            response.headers["Retry-After"] = str(int(retry))
+            response.headers["Retry-After"] = str(_retry_after_seconds())
         if code == 405 and exc.valid_methods if hasattr(exc, "valid_methods") else False:  # type: ignore[attr-defined]
             response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
         return response

@@ -28,3 +28,20 @@ def check_all(engine: MatchingEngine) -> None:
 @pytest.fixture
 def engine() -> MatchingEngine:
     return create_crypto_engine(ids=IdSource(), clock=StepClock())
+
+
+# ---- API fixtures --------------------------------------------------------------
+
+@pytest.fixture
+def app():  # type: ignore[no-untyped-def]
+    from api import create_app
+
+    application = create_app({"ASYNC_MODE": "threading", "FEED_ENABLED": False, "LOG_LEVEL": "WARNING"},
+                             engine=create_crypto_engine(ids=IdSource(), clock=StepClock()))
+    yield application
+    application.extensions["me_feed"].stop()
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
