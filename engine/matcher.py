@@ -375,11 +375,11 @@ class MatchingEngine:
             if qty_lots <= 0:
                 raise ValidationError(RejectReason.QUANTITY_BELOW_MIN, f"quantity must be positive, got {quantity}")
             raise ValidationError(
-                RejectReason.QUANTITY_BELOW_MIN, f"quantity {quantity} is below the minimum {config.min_quantity} for {symbol}"
+                RejectReason.QUANTITY_BELOW_MIN, f"quantity {quantity} is below the minimum {config.min_quantity:f} for {symbol}"
             )
         if qty_lots > market.max_lots:
             raise ValidationError(
-                RejectReason.QUANTITY_ABOVE_MAX, f"quantity {quantity} is above the maximum {config.max_quantity} for {symbol}"
+                RejectReason.QUANTITY_ABOVE_MAX, f"quantity {quantity} is above the maximum {config.max_quantity:f} for {symbol}"
             )
         price_ticks: int | None
         if type_ is MARKET:
@@ -396,7 +396,7 @@ class MatchingEngine:
                 raise ValidationError(
                     RejectReason.NOTIONAL_BELOW_MIN,
                     f"order value {config.format_value(config.value_units(price_ticks, qty_lots))} is below "
-                    f"the minimum notional {config.min_notional} for {symbol}",
+                    f"the minimum notional {config.min_notional:f} for {symbol}",
                 )
         if client_order_id is not None and (
             type(client_order_id) is not str

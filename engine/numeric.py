@@ -77,7 +77,7 @@ class Scale:
         if rest:
             reason = RejectReason.PRICE_NOT_ON_TICK if what == "price" else RejectReason.QUANTITY_NOT_ON_STEP
             noun = "tick size" if what == "price" else "step size"
-            raise ValidationError(reason, f"{what} {value} is not a multiple of the {noun} {self.increment}")
+            raise ValidationError(reason, f"{what} {value} is not a multiple of the {noun} {self.increment:f}")
         return count
 
     def _to_units(self, value: object, what: str) -> int:
@@ -167,4 +167,4 @@ def _too_large(what: str, value: object) -> ValidationError:
 def _too_fine(what: str, value: object, scale: Scale) -> ValidationError:
     reason = RejectReason.PRICE_NOT_ON_TICK if what == "price" else RejectReason.QUANTITY_NOT_ON_STEP
     noun = "tick size" if what == "price" else "step size"
-    return ValidationError(reason, f"{what} {value} is not a multiple of the {noun} {scale.increment}")
+    return ValidationError(reason, f"{what} {value} is not a multiple of the {noun} {scale.increment:f}")

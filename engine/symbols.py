@@ -40,6 +40,11 @@ class FeeCalculator:
         return _dec(trade_value) * (self.maker_fee_rate if is_maker else self.taker_fee_rate)
 
 
+def _plain(value: object) -> str:
+    """A Decimal as plain digits, never exponent notation ('0.00000001', not '1E-8')."""
+    return format(value, "f")
+
+
 def _decimals(value: Decimal) -> int:
     exponent = value.normalize().as_tuple().exponent
     assert isinstance(exponent, int)
@@ -108,11 +113,11 @@ class SymbolConfig:
     def to_dict(self) -> dict[str, object]:
         return {
             "symbol": self.symbol,
-            "tick_size": str(self.tick_size),
-            "step_size": str(self.step_size),
-            "min_quantity": str(self.min_quantity),
-            "max_quantity": str(self.max_quantity),
-            "min_notional": str(self.min_notional),
+            "tick_size": _plain(self.tick_size),
+            "step_size": _plain(self.step_size),
+            "min_quantity": _plain(self.min_quantity),
+            "max_quantity": _plain(self.max_quantity),
+            "min_notional": _plain(self.min_notional),
             "price_decimals": self.price_scale.decimals,
             "quantity_decimals": self.qty_scale.decimals,
         }

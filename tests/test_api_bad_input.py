@@ -1,0 +1,116 @@
+"""Every endpoint, fed bad input: always a 4xx with a stable error shape, and the books unchanged."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+SYM = "BTC-USDT"
+GOOD = {"symbol": SYM, "side": "buy", "order_type": "limit", "quantity": "0.1", "price": "30000"}
+
+
+def books(client) -> list:  # type: ignore[no-untyped-def]
+    out = []
+    for s in client.get("/health").json["symbols"]:
+        b = client.get(f"/book/{s}?levels=100").json
+        out.append((b["bids"], b["asks"], b["sequence"]))
+    return out
+
+
+@pytest.fixture
+def seeded(client):  # type: ignore[no-untyped-def]
+    assert client.post("/order", json={**GOOD, "price": "29000", "client_order_id": "seed"}).status_code == 200
+    assert client.post("/order", json={**GOOD, "side": "sell", "price": "31000"}).status_code == 200
+    return client
+
+
+def with_(**kw: object) -> dict:
+    body = dict(GOOD)
+    body.update(kw)
+    return body
+
+
+ORDER_BODIES = [
+    ("not json", "{bad", "application/json"),
+    ("empty", "", "application/json"),
+    ("array", "[1,2]", "application/json"),
+    ("null", "null", "application/json"),
+    ("string", '"order"', "application/json"),
+    ("form", "symbol=BTC-USDT", "application/x-www-form-urlencoded"),
+    ("text", json.dumps(GOOD), "text/plain"),
+    ("no content type", json.dumps(GOOD), None),
+    ("NaN literal", json.dumps(GOOD).replace('"0.1"', "NaN"), "application/json"),
+    ("Infinity literal", json.dumps(GOOD).replace('"30000"', "Infinity"), "application/json"),
+    ("1e999 number", json.dumps(GOOD).replace('"30000"', "1e999"), "application/json"),
+    ("huge int", json.dumps(GOOD).replace('"0.1"', "9" * 5000), "application/json"),
+    ("deep nesting", "[" * 5000 + "]" * 5000, "application/json"),
+    ("bad utf-8", b'{"symbol": "\xff\xfe"}', "application/json"),
+]
+
+
+@pytest.mark.parametrize("name, raw, ctype", ORDER_BODIES, ids=[b[0] for b in ORDER_BODIES])
+@pytest.mark.parametrize("path", ["/order", "/cancel"])
+def test_raw_bodies(seeded, path: str, name: str, raw, ctype) -> None:  # type: ignore[no-untyped-def]
+    before = books(seeded)
+    headers = {"Content-Type": ctype} if ctype else {}
+    r = seeded.post(path, data=raw, headers=headers)
+    assert 400 <= r.status_code < 500, (r.status_code, r.data[:200])
+    assert {"error", "error_code", "reason"} <= set(r.json)
+    assert books(seeded) == before
+
+
+def test_huge_body_is_413(seeded) -> None:  # type: ignore[no-untyped-def]
+    before = books(seeded)
+    body = json.dumps(with_(client_order_id="x" * 70_000))
+    r = seeded.post("/order", data=body, content_type="application/json")
+    assert r.status_code == 413 and r.json["error_code"] == "PAYLOAD_TOO_LARGE"
+    assert books(seeded) == before
+
+
+FIELD_CASES = [
+    with_(quantity="NaN"), with_(quantity="Infinity"), with_(quantity="-Infinity"), with_(price="sNaN"),
+    with_(price="1e999"), with_(quantity="1e999"), with_(quantity=True), with_(quantity=None), with_(quantity=[1]),
+    with_(quantity={"v": 1}), with_(quantity=""), with_(quantity="abc"), with_(quantity="-0"), with_(price="-1"),
+    with_(price="30000.001"), with_(quantity="0.000000001"), with_(side="BUYY"), with_(side=1), with_(order_type="stop"),
+    with_(order_type=["limit"]), with_(symbol="<script>alert(1)</script>"), with_(symbol="ＢＴＣ-USDT"),
+    with_(symbol=5), with_(symbol=None), with_(symbol="btc-usdt"), with_(client_order_id=7),
+    with_(client_order_id="x" * 65), with_(client_order_id="bad\u0000id"), with_(client_order_id="seed"),
+    with_(post_only="true"), with_(order_type="market"), with_(extra_field=1), with_(price=None),
+    {"symbol": SYM}, {},
+]
+
+
+@pytest.mark.parametrize("body", FIELD_CASES, ids=[json.dumps(b, default=str)[:60] for b in FIELD_CASES])
+def test_order_fields(seeded, body: dict) -> None:  # type: ignore[no-untyped-def]
+    before = books(seeded)
+    r = seeded.post("/order", json=body)
+    assert r.status_code in (400, 404), (r.status_code, r.json)
+    assert {"error", "error_code", "reason"} <= set(r.json) and len(r.json["error"]) > 5
+    assert books(seeded) == before
+
+
+CANCEL_CASES = [
+    {"symbol": SYM}, {"order_id": 1}, {"symbol": SYM, "order_id": True}, {"symbol": SYM, "order_id": [1]},
+    {"symbol": SYM, "order_id": "abc"}, {"symbol": SYM, "order_id": 10**30}, {"symbol": "<b>x</b>", "order_id": 1},
+    {"symbol": SYM, "client_order_id": "nope"}, {"symbol": SYM, "order_id": 1, "bogus": 1}, {"symbol": 1, "order_id": 1},
+    {"symbol": SYM, "order_id": -1}, {"symbol": SYM, "order_id": 1.5},
+]
+
+
+@pytest.mark.parametrize("body", CANCEL_CASES, ids=[json.dumps(b)[:60] for b in CANCEL_CASES])
+def test_cancel_fields(seeded, body: dict) -> None:  # type: ignore[no-untyped-def]
+    before = books(seeded)
+    r = seeded.post("/cancel", json=body)
+    assert r.status_code in (400, 404), (r.status_code, r.json)
+    assert {"error", "error_code", "reason"} <= set(r.json)
+    assert books(seeded) == before
+
+
+@pytest.mark.parametrize("symbol", ["<script>alert(1)</script>", "ＢＴＣ", "%00", "..", "a" * 500, "BTC-USDT%20", "💥"])
+@pytest.mark.parametrize("prefix", ["/book/", "/bbo/", "/trades/", "/statistics?symbol=", "/order/1?symbol="])
+def test_get_with_odd_symbols(seeded, prefix: str, symbol: str) -> None:  # type: ignore[no-untyped-def]
+    before = books(seeded)
+    r = seeded.get(prefix + symbol)
+    assert 400 <= r.status_code < 500
+    assert books(seeded) == before
+    assert len(seeded.get("/health").json["symbols"]) == 4

@@ -1,0 +1,126 @@
+"""The /market namespace through Flask-SocketIO's test client; publishing driven by hand."""
+from __future__ import annotations
+
+import pytest
+
+from api.extensions import socketio
+
+NS = "/market"
+
+
+def events(sio_client, name: str | None = None) -> list:  # type: ignore[no-untyped-def]
+    got = sio_client.get_received(NS)
+    return [e for e in got if name is None or e["name"] == name]
+
+
+def publish(app) -> None:  # type: ignore[no-untyped-def]
+    feed = app.extensions["me_feed"]
+    feed._last_l2.clear()  # the test decides when an interval has passed
+    feed.publish_pending()
+
+
+@pytest.fixture
+def sio(app, client):  # type: ignore[no-untyped-def]
+    c = socketio.test_client(app, namespace=NS, flask_test_client=client)
+    assert c.is_connected(NS)
+    yield c
+    if c.is_connected(NS):
+        c.disconnect(NS)
+
+
+def post(client, **body):  # type: ignore[no-untyped-def]
+    full = {"symbol": "BTC-USDT", "side": "buy", "order_type": "limit", "quantity": "0.1", "price": "30000"}
+    full.update(body)
+    r = client.post("/order", json=full)
+    assert r.status_code == 200, r.json
+    return r.json
+
+
+def test_connected_event(sio) -> None:  # type: ignore[no-untyped-def]
+    connected = events(sio, "connected")
+    assert len(connected) == 1
+    data = connected[0]["args"][0]
+    assert data["status"] == "connected" and data["session_id"] and "BTC-USDT" in data["symbols"]
+
+
+def test_subscribe_snapshot_then_conflated_updates(app, client, sio) -> None:  # type: ignore[no-untyped-def]
+    events(sio)
+    sio.emit("subscribe", {"type": "l2_updates", "symbol": "BTC-USDT"}, namespace=NS)
+    got = events(sio)
+    assert [e["name"] for e in got] == ["l2_update", "subscribed"]
+    assert got[0]["args"][0]["bids"] == [] and got[1]["args"][0] == {"type": "l2_updates", "symbol": "BTC-USDT"}
+    for i in range(20):  # a burst: one emit
+        post(client, price=str(29000 + i))
+    publish(app)
+    updates = events(sio, "l2_update")
+    assert len(updates) == 1
+    snap = updates[0]["args"][0]
+    assert len(snap["bids"]) == 10 and snap["bids"][0] == ["29019.00", "0.10000000"] and snap["sequence"] == 40
+    publish(app)
+    assert events(sio, "l2_update") == []  # nothing changed, nothing sent
+
+
+def test_unsubscribed_client_receives_nothing(app, client, sio) -> None:  # type: ignore[no-untyped-def]
+    events(sio)
+    post(client, side="sell")
+    post(client, side="buy")
+    publish(app)
+    assert events(sio) == []
+
+
+def test_rooms_are_per_symbol(app, client, sio) -> None:  # type: ignore[no-untyped-def]
+    for kind in ("l2_updates", "trades", "orders"):
+        sio.emit("subscribe", {"type": kind, "symbol": "ETH-USDT"}, namespace=NS)
+    events(sio)
+    post(client, side="sell")
+    post(client, side="buy")
+    publish(app)
+    assert events(sio) == []
+    post(client, symbol="ETH-USDT", side="sell", price="2000", quantity="1")
+    post(client, symbol="ETH-USDT", side="buy", price="2000", quantity="1")
+    publish(app)
+    got = events(sio)
+    names = [e["name"] for e in got]
+    assert names.count("trade") == 1 and names.count("l2_update") == 1
+    assert {e["args"][0]["event_type"] for e in got if e["name"] == "order_event"} >= {"accepted", "filled"}
+    assert all(e["args"][0]["symbol"] == "ETH-USDT" for e in got)
+    # both the maker and the taker get an order_event for the fill
+    fills = [e["args"][0] for e in got if e["name"] == "order_event" and e["args"][0]["event_type"] == "filled"]
+    assert sorted(f["is_maker"] for f in fills) == [False, True]
+
+
+def test_trades_for_all_symbols_and_unsubscribe(app, client, sio) -> None:  # type: ignore[no-untyped-def]
+    sio.emit("subscribe", {"type": "trades"}, namespace=NS)
+    assert events(sio, "subscribed")[0]["args"][0] == {"type": "trades", "symbol": None}
+    post(client, side="sell")
+    post(client, side="buy")
+    post(client, symbol="ETH-USDT", side="sell", price="2000", quantity="1")
+    post(client, symbol="ETH-USDT", side="buy", price="2000", quantity="1")
+    publish(app)
+    assert sorted(e["args"][0]["symbol"] for e in events(sio, "trade")) == ["BTC-USDT", "ETH-USDT"]
+    sio.emit("unsubscribe", {"type": "trades"}, namespace=NS)
+    assert events(sio, "unsubscribed")
+    post(client, side="sell")
+    post(client, side="buy")
+    publish(app)
+    assert events(sio, "trade") == []
+
+
+@pytest.mark.parametrize("payload", [None, "BTC-USDT", 5, [], {"type": "candles", "symbol": "BTC-USDT"},
+                                     {"type": "l2_updates"}, {"type": "l2_updates", "symbol": "<b>x</b>"},
+                                     {"type": "orders", "symbol": 7}])
+def test_bad_subscriptions_get_error_and_stay_connected(sio, payload) -> None:  # type: ignore[no-untyped-def]
+    events(sio)
+    sio.emit("subscribe", payload, namespace=NS)
+    errs = events(sio, "error")
+    assert len(errs) == 1 and errs[0]["args"][0]["error_code"] == "SUBSCRIPTION_ERROR"
+    assert sio.is_connected(NS)
+    sio.emit("ping", {"timestamp": 123}, namespace=NS)
+    pong = events(sio, "pong")
+    assert pong and pong[0]["args"][0]["client_timestamp"] == 123
+
+
+def test_connected_gauge(app, client, sio) -> None:  # type: ignore[no-untyped-def]
+    assert "socketio_connected_clients 1.0" in client.get("/metrics").data.decode()
+    sio.disconnect(NS)
+    assert "socketio_connected_clients 0.0" in client.get("/metrics").data.decode()
