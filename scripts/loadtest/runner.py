@@ -1,0 +1,203 @@
+"""The run loops: open model (absolute schedule) and closed model (users with think time)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from scripts.loadtest.http import HttpConnection, HttpError
+from scripts.loadtest.profiles import Profile
+from scripts.loadtest.stats import Latency, Outcomes, Second
+
+LATE_S = 0.002  # a send more than 2 ms after its intended time counts as behind schedule
+
+
+@dataclass
+class RequestSpec:
+    method: str
+    path: str
+    bodies: list[bytes] | None = None  # cycled; None for a body-less request
+
+    def body(self, i: int) -> bytes | None:
+        return self.bodies[i % len(self.bodies)] if self.bodies else None
+
+
+@dataclass
+class RunState:
+    model: str
+    profile: Profile
+    connections: int
+    started_wall: float = 0.0
+    t0: float = 0.0
+    scheduled: int = 0
+    sent: int = 0
+    in_flight: int = 0
+    behind: int = 0
+    max_lag_s: float = 0.0
+    outcomes: Outcomes = field(default_factory=Outcomes)
+    intended: Latency = field(default_factory=Latency)
+    actual: Latency = field(default_factory=Latency)
+    seconds: dict[int, Second] = field(default_factory=dict)
+    orders: dict[int, tuple[float, str, int]] = field(default_factory=dict)  # order_id -> (intended, symbol, seq)
+    trade_ids: set[int] = field(default_factory=set)
+    send_window_s: float = 0.0
+    unsent: int = 0
+
+    def second(self, t: float) -> Second:
+        s = int(t - self.t0)
+        row = self.seconds.get(s)
+        if row is None:
+            row = self.seconds[s] = Second(s, target=self.profile.rate_at(s + 0.5))
+        return row
+
+
+def _classify(state: RunState, status: int, body: bytes, row: Second, intended: float, track_orders: bool) -> None:
+    out = state.outcomes
+    if 200 <= status < 300:
+        out.accepted += 1
+        row.accepted += 1
+        if track_orders:
+            try:
+                data = json.loads(body)
+            except ValueError:
+                return
+            oid = data.get("order_id")
+            if oid is not None:
+                bbo = data.get("bbo") or {}
+                state.orders[oid] = (intended, data.get("symbol", ""), bbo.get("sequence", 0))
+                for trade in data.get("trades", ()):
+                    state.trade_ids.add(trade["trade_id"])
+    elif status == 429:
+        out.rate_limited += 1
+        row.rate_limited += 1
+    elif 400 <= status < 500:
+        out.rejected += 1
+        row.rejected += 1
+        try:
+            code = json.loads(body).get("reason") or json.loads(body).get("error_code") or str(status)
+        except (ValueError, AttributeError):
+            code = str(status)
+        out.reject_codes[code] = out.reject_codes.get(code, 0) + 1
+    else:
+        out.server_errors += 1
+        row.errors += 1
+
+
+async def _one(state: RunState, conn: HttpConnection, spec: RequestSpec, i: int, intended: float, track: bool) -> None:
+    loop = asyncio.get_running_loop()
+    raw = conn.build(spec.method, spec.path, spec.body(i))
+    try:
+        await conn.send(raw)
+        sent_at = loop.time()
+        state.sent += 1
+        state.in_flight += 1
+        lag = sent_at - intended
+        if lag > LATE_S:
+            state.behind += 1
+            state.second(intended).behind += 1
+        state.max_lag_s = max(state.max_lag_s, lag)
+        state.second(sent_at).sent += 1
+        try:
+            status, body = await conn.receive()
+        finally:
+            state.in_flight -= 1
+    except asyncio.TimeoutError:
+        state.outcomes.timeouts += 1
+        state.second(loop.time()).errors += 1
+        return
+    except (HttpError, OSError):
+        state.outcomes.connection_errors += 1
+        state.second(loop.time()).errors += 1
+        await asyncio.sleep(0.01)  # do not spin on a dead server
+        return
+    done = loop.time()
+    row = state.second(done)
+    row.completed += 1
+    state.intended.record_s(done - intended)
+    state.actual.record_s(done - sent_at)
+    row.latency.record_s(done - intended)
+    _classify(state, status, body, row, intended, track)
+
+
+async def run_open(state: RunState, base_url: str, spec: RequestSpec, timeout_s: float, track_orders: bool,
+                   on_tick: Callable[[], None] | None = None, drain_s: float = 10.0) -> None:
+    """Send on the profile's absolute schedule through ``state.connections`` connections.
+
+    A request waits in a queue when every connection is busy; its latency still counts
+    from its intended send time, so a stalled server cannot hide (no coordinated omission).
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[int, float] | None] = asyncio.Queue()
+    state.t0 = loop.time() + 0.05
+    state.started_wall = time.time() + 0.05
+
+    async def worker() -> None:
+        conn = HttpConnection(base_url, timeout_s)
+        try:
+            while True:
+                item = await queue.get()
+                if item is None:
+                    return
+                await _one(state, conn, spec, item[0], item[1], track_orders)
+        finally:
+            conn.close()
+
+    async def scheduler() -> None:
+        for i, offset in enumerate(state.profile.schedule()):
+            intended = state.t0 + offset
+            delay = intended - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            queue.put_nowait((i, intended))
+            state.scheduled += 1
+
+    workers = [asyncio.create_task(worker()) for _ in range(state.connections)]
+    ticker = asyncio.create_task(_ticker(state, queue, on_tick))
+    await scheduler()
+    state.send_window_s = loop.time() - state.t0
+    for _ in workers:
+        queue.put_nowait(None)
+    done, pending = await asyncio.wait(workers, timeout=drain_s + timeout_s)
+    for task in pending:
+        task.cancel()
+    state.unsent = sum(1 for _ in range(queue.qsize()))
+    ticker.cancel()
+
+
+async def run_closed(state: RunState, base_url: str, spec: RequestSpec, timeout_s: float, think_s: float,
+                     track_orders: bool, on_tick: Callable[[], None] | None = None) -> None:
+    """``state.connections`` users, each: send, wait for the answer, think, repeat."""
+    loop = asyncio.get_running_loop()
+    state.t0 = loop.time()
+    state.started_wall = time.time()
+    end = state.t0 + state.profile.duration_s
+    counter = iter(range(10**12))
+
+    async def user() -> None:
+        conn = HttpConnection(base_url, timeout_s)
+        try:
+            while loop.time() < end:
+                state.scheduled += 1
+                await _one(state, conn, spec, next(counter), loop.time(), track_orders)
+                if think_s > 0:
+                    await asyncio.sleep(think_s)
+        finally:
+            conn.close()
+
+    ticker = asyncio.create_task(_ticker(state, None, on_tick))
+    await asyncio.wait([asyncio.create_task(user()) for _ in range(state.connections)], timeout=state.profile.duration_s + timeout_s + 5)
+    state.send_window_s = loop.time() - state.t0
+    ticker.cancel()
+
+
+async def _ticker(state: RunState, queue: asyncio.Queue | None, on_tick: Callable[[], None] | None) -> None:
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(0.25)
+        row = state.second(loop.time())
+        row.in_flight = max(row.in_flight, state.in_flight)
+        row.queued = max(row.queued, queue.qsize() if queue is not None else 0)
+        if on_tick is not None:
+            on_tick()
