@@ -39,6 +39,14 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout_s: float = 30.0) -> N
 @contextlib.contextmanager
 def running_server(*args: str, port: int | None = None, env: dict[str, str] | None = None) -> Iterator[str]:
     """Yield the base URL of ``python -m api serve`` with ``args`` on 127.0.0.1."""
+    with server_process(*args, port=port, env=env) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def server_process(*args: str, port: int | None = None,
+                   env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Like :func:`running_server`, yielding ``(url, process)``."""
     port = port or free_port()
     cmd = [sys.executable, "-m", "api", "--host", "127.0.0.1", "--port", str(port), "--log-level", "WARNING", *args]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -46,7 +54,7 @@ def running_server(*args: str, port: int | None = None, env: dict[str, str] | No
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc)
-        yield url
+        yield url, proc
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)

@@ -1,0 +1,46 @@
+"""The monitor against a real server: found by its port (not by name), samples written and plotted."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from scripts.monitor.cli import main
+from scripts.monitor.process import find_by_port
+from tests.servers import server_process
+
+
+def test_monitor_finds_server_by_port_and_writes_plots(tmp_path: Path) -> None:
+    # A decoy whose command line looks like the server's: name-guessing would pick it.
+    decoy = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "matching", "app.py"])
+    try:
+        with server_process() as (url, proc):
+            port = int(url.rsplit(":", 1)[1])
+            assert find_by_port(port).pid == proc.pid
+            out = tmp_path / "mon"
+            assert main(["monitor", "--url", url, "--duration", "2.5", "--interval", "0.5", "--out-dir", str(out)]) == 0
+            data = json.loads((out / "monitor.json").read_text())
+            assert data["pid"] == proc.pid
+            assert 3 <= len(data["samples"]) <= 7
+            s = data["samples"][-1]
+            assert s["healthy"] is True and s["rss_mb"] > 10 and s["threads"] >= 1 and s["fds"] > 0
+            assert s["orders_total"] is not None
+            assert (out / "monitor.png").read_bytes()[:4] == b"\x89PNG"
+            assert (out / "samples.csv").read_text().startswith("ts,cpu_percent,rss_mb")
+
+            burst = tmp_path / "burst"
+            assert main(["burst", "--url", url, "--burst-requests", "100", "--connections", "8", "--interval", "0.5",
+                         "--out-dir", str(burst)]) == 0
+            result = json.loads((burst / "monitor.json").read_text())["burst"]
+            assert result["requests"] == 100 and sum(result["status_codes"].values()) == 100
+            assert result["status_codes"].get("200", 0) >= 90
+            assert any(r["orders_total"] and r["orders_total"] >= 100 for r in
+                       json.loads((burst / "monitor.json").read_text())["samples"])
+    finally:
+        decoy.kill()
+        decoy.wait(timeout=10)
+
+
+def test_monitor_reports_missing_server() -> None:
+    assert main(["monitor", "--port", "1", "--duration", "1"]) == 2
