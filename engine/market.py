@@ -153,7 +153,7 @@ class Market:
             scale = self.config.price_scale
             out["spread"] = price_fmt(ask - bid)
             # (bid + ask) / 2 may fall on half a tick: one more decimal keeps it exact.
-            out["mid"] = format_units((bid + ask) * scale.unit * 5, scale.decimals + 1)
+            out["mid"] = format_trimmed((bid + ask) * scale.unit * 5, scale.decimals + 1, scale.decimals)
         return out
 
     def statistics(self) -> dict[str, Any]:

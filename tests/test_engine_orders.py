@@ -37,7 +37,7 @@ def test_best_prices_and_depth_order(engine: MatchingEngine, side: str) -> None:
     assert [p for p, _ in snap["asks"]] == ["30001.00", "30002.00", "30003.00"]
     assert snap["bids"][1][1] == "0.20000000"
     bbo = engine.get_bbo(SYM)
-    assert (bbo["bid"], bbo["ask"], bbo["spread"], bbo["mid"]) == ("29999.00", "30001.00", "2.00", "30000.000")
+    assert (bbo["bid"], bbo["ask"], bbo["spread"], bbo["mid"]) == ("29999.00", "30001.00", "2.00", "30000.00")
 
 
 @pytest.mark.parametrize("side", ["buy", "sell"])
