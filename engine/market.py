@@ -77,25 +77,27 @@ class Market:
     # ---- rendering -------------------------------------------------------------
 
     def price(self, ticks: int | None) -> str | None:
-        return None if ticks is None else self.config.price_scale.format(ticks)
+        return None if ticks is None else self.config.price_scale.text[ticks]
 
     def qty(self, lots: int) -> str:
-        return self.config.qty_scale.format(lots)
+        return self.config.qty_scale.text[lots]
 
     def trade_dict(self, trade: Trade) -> dict[str, Any]:
         config = self.config
         value = config.value_units(trade.price_ticks, trade.qty_lots)
         fees = self.fees
+        maker_fee = self.fee_text(fees.fee_units(value, True))
+        taker_fee = maker_fee if fees.same_rates else self.fee_text(fees.fee_units(value, False))
         return {
             "trade_id": trade.trade_id,
             "symbol": trade.symbol,
-            "price": config.price_scale.format(trade.price_ticks),
-            "quantity": config.qty_scale.format(trade.qty_lots),
+            "price": config.price_scale.text[trade.price_ticks],
+            "quantity": config.qty_scale.text[trade.qty_lots],
             "aggressor_side": trade.aggressor_side,
             "maker_order_id": trade.maker_order_id,
             "taker_order_id": trade.taker_order_id,
-            "maker_fee": self.fee_text(fees.fee_units(value, True)),
-            "taker_fee": self.fee_text(fees.fee_units(value, False)),
+            "maker_fee": maker_fee,
+            "taker_fee": taker_fee,
             "trade_value": self.value_text(value),
             "timestamp": trade.ts_ns / 1e9,
         }
@@ -138,7 +140,7 @@ class Market:
 
     def _bbo_build(self, bid: int | None, ask: int | None) -> dict[str, Any]:
         book = self.book
-        price_fmt = self.config.price_scale.format
+        price_fmt = self.config.price_scale.text.__getitem__
         out: dict[str, Any] = {
             "symbol": book.symbol,
             "bid": None if bid is None else price_fmt(bid),

@@ -524,7 +524,7 @@ class MatchingEngine:
         return events
 
     def _result(self, market: Market, order: Order, trades: list[Trade]) -> dict[str, Any]:
-        qty = market.config.qty_scale.format
+        qty = market.config.qty_scale.text.__getitem__
         result: dict[str, Any] = {
             "order_id": order.order_id,
             "client_order_id": order.client_order_id,
@@ -546,8 +546,9 @@ class MatchingEngine:
             config, fees = market.config, market.fees
             value = sum(config.value_units(t.price_ticks, t.qty_lots) for t in trades)
             result["trades"] = trade_dicts
-            result["total_maker_fees"] = market.fee_text(fees.fee_units(value, True))
-            result["total_taker_fees"] = market.fee_text(fees.fee_units(value, False))
+            maker_total = market.fee_text(fees.fee_units(value, True))
+            result["total_maker_fees"] = maker_total
+            result["total_taker_fees"] = maker_total if fees.same_rates else market.fee_text(fees.fee_units(value, False))
         if order.status is REJECTED:
             result["reject_reason"] = (
                 RejectReason.POST_ONLY_WOULD_TAKE.value if order.order_type is LIMIT else RejectReason.FOK_NOT_FILLABLE.value

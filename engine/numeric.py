@@ -148,10 +148,12 @@ def format_units(units: int, decimals: int) -> str:
 def format_trimmed(units: int, decimals: int, min_decimals: int) -> str:
     """Like :func:`format_units`, without trailing zeros beyond ``min_decimals``. Exact."""
     text = format_units(units, decimals)
-    if decimals > min_decimals:
-        keep = len(text) - (decimals - min_decimals)
-        text = text[:keep] + text[keep:].rstrip("0")
-        if text.endswith("."):
+    extra = decimals - min_decimals
+    if extra > 0:
+        stripped = text.rstrip("0")
+        keep = len(text) - extra  # never cut into the first min_decimals digits
+        text = stripped if len(stripped) > keep else text[:keep]
+        if text[-1] == ".":
             text = text[:-1]
     return text
 

@@ -21,7 +21,7 @@ class FeeCalculator:
     the trade value's decimals plus the rate's.
     """
 
-    __slots__ = ("maker_fee_rate", "taker_fee_rate", "_maker_units", "_taker_units", "decimals")
+    __slots__ = ("maker_fee_rate", "taker_fee_rate", "_maker_units", "_taker_units", "decimals", "same_rates")
 
     def __init__(self, maker_fee_rate: Decimal | str = "0.001", taker_fee_rate: Decimal | str = "0.001") -> None:
         self.maker_fee_rate = _dec(maker_fee_rate)
@@ -30,6 +30,7 @@ class FeeCalculator:
         self.decimals = rate_scale
         self._maker_units = int(self.maker_fee_rate.scaleb(rate_scale))
         self._taker_units = int(self.taker_fee_rate.scaleb(rate_scale))
+        self.same_rates = self._maker_units == self._taker_units
 
     def fee_units(self, value_units: int, is_maker: bool) -> int:
         """Fee on ``value_units`` (at some scale d) in units of scale d + ``decimals``."""

@@ -158,6 +158,24 @@ def latency_deep(levels: int, samples: int) -> dict[str, float]:
     return {"p50": q(0.5), "p99": q(0.99), "p99.9": q(0.999), "levels": book.level_count("buy") + book.level_count("sell")}
 
 
+def profile_api() -> None:
+    """Print the API stream's time by function (cProfile; absolute times are inflated by it)."""
+    import cProfile
+    import pstats
+
+    stream = api_stream(100_000)
+    run_api(stream)
+    prof = cProfile.Profile()
+    prof.runcall(run_api, stream)
+    stats = pstats.Stats(prof)
+    total = sum(row[2] for row in stats.stats.values())  # type: ignore[attr-defined]
+    print(f"{'own time':>9}  {'share':>6}  function")
+    rows = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:18]  # type: ignore[attr-defined]
+    for (filename, line, name), (_, _, tottime, _, _) in rows:
+        where = filename.split("/site-packages/")[-1].split("/work/")[-1]
+        print(f"{tottime:8.3f}s  {tottime / total:6.1%}  {name} ({where}:{line})")
+
+
 def median_of(fn, runs: int) -> tuple[float, list[float]]:
     fn()  # warm-up
     values = [fn() for _ in range(runs)]
@@ -169,7 +187,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--only", choices=["api", "core", "deep", "memory", "latency"])
     parser.add_argument("--memory-orders", type=int, default=1_000_000)
+    parser.add_argument("--profile", action="store_true", help="profile the API stream: where the time goes")
     args = parser.parse_args(argv)
+    if args.profile:
+        profile_api()
+        return
     fmt = lambda vals: ", ".join(f"{v:,.0f}" for v in vals)  # noqa: E731
 
     if args.only in (None, "api"):
