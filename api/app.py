@@ -13,6 +13,7 @@ from api.errors import register_error_handlers
 from api.extensions import limiter, socketio
 from api.logs import configure_logging
 from api.metrics import init_metrics
+from api.order_entry import OrderEntry
 from engine.matcher import MatchingEngine, create_crypto_engine, create_forex_engine
 
 
@@ -52,6 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None, engine: MatchingEngine |
 
     origins = [o.strip() for o in cfg["CORS_ORIGINS"].split(",") if o.strip()]
     socketio.init_app(app, async_mode=cfg["ASYNC_MODE"], cors_allowed_origins=origins or None)
+    app.wsgi_app = OrderEntry(app, app.wsgi_app)  # type: ignore[method-assign]
     feed = feeds.FeedPublisher(socketio, engine, cfg["L2_INTERVAL_MS"] / 1000, cfg["L2_DEPTH"], metrics)
     app.extensions["me_feed"] = feed
     engine.add_event_listener(feed.on_event)

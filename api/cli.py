@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 
@@ -54,6 +55,10 @@ def serve(args: argparse.Namespace) -> int:
     if args.l2_interval_ms is not None:
         config["L2_INTERVAL_MS"] = args.l2_interval_ms
     app = create_app(config)
+    # Everything built so far (modules, the app, the engine's setup) lives as long as the
+    # process: keep it out of the garbage collector's full scans, which shortens GC pauses.
+    gc.collect()
+    gc.freeze()
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"Matching engine {app.extensions['me_version']} ({args.async_mode}, symbols: {', '.join(app.extensions['matching_engine'].symbols)})", flush=True)
     print(f"Dashboard: http://{shown}:{args.port}/   API docs: http://{shown}:{args.port}/docs", flush=True)

@@ -1,44 +1,21 @@
-"""Order entry: POST /order, POST /cancel, GET /order/<order_id>."""
+"""Order entry: POST /order (see api.order_entry), POST /cancel, GET /order/<order_id>."""
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
 from api.errors import engine_error_response
-from api.metrics import Metrics
 from api.requests import json_body, require
 from engine.matcher import MatchingEngine
 
 bp = Blueprint("orders", __name__)
-log = logging.getLogger("api.orders")
 
-ORDER_FIELDS = frozenset({"symbol", "side", "order_type", "quantity", "price", "client_order_id", "post_only"})
 CANCEL_FIELDS = frozenset({"symbol", "order_id", "client_order_id"})
 
 
 def _engine() -> MatchingEngine:
     return current_app.extensions["matching_engine"]
-
-
-@bp.post("/order")
-def submit_order() -> Any:
-    body = json_body(ORDER_FIELDS)
-    require(body, "symbol", "side", "order_type", "quantity")
-    post_only = body.get("post_only", False)
-    result = _engine().submit_order(
-        body["symbol"], body["side"], body["order_type"], body["quantity"], body.get("price"),
-        body.get("client_order_id"), post_only=post_only if post_only is not None else False,
-    )
-    metrics: Metrics = current_app.extensions["me_metrics"]
-    if "error" in result:
-        metrics.order_errors.labels(result["error_code"]).inc()
-        return engine_error_response(result)
-    metrics.observe_order(result)
-    if log.isEnabledFor(logging.DEBUG):
-        log.debug("order", extra={"order_id": result["order_id"], "symbol": result["symbol"], "status": result["status"]})
-    return jsonify(result)
 
 
 @bp.post("/cancel")

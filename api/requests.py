@@ -14,11 +14,10 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a number")
 
 
-def json_body(allowed: frozenset[str]) -> dict[str, Any]:
-    """The request's JSON object; numbers become exact Decimals, never floats."""
-    if request.mimetype != "application/json":
+def parse_json_object(raw: bytes, mimetype: str, allowed: frozenset[str]) -> dict[str, Any]:
+    """A JSON object from a request body; numbers become exact Decimals, never floats."""
+    if mimetype != "application/json":
         raise ApiError(400, "VALIDATION_ERROR", "JSON_REQUIRED", "the body must be JSON with Content-Type: application/json")
-    raw = request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
     try:
         body = json.loads(raw, parse_float=Decimal, parse_constant=_no_constants)
     except (ValueError, RecursionError) as exc:
@@ -30,6 +29,12 @@ def json_body(allowed: frozenset[str]) -> dict[str, Any]:
         names = ", ".join(sorted(repr(k) for k in unknown)[:5])
         raise bad_request("UNKNOWN_FIELD", f"unknown field(s) {names}; allowed: {', '.join(sorted(allowed))}")
     return body
+
+
+def json_body(allowed: frozenset[str]) -> dict[str, Any]:
+    """The current Flask request's JSON object (see :func:`parse_json_object`)."""
+    raw = request.get_data(cache=True) if request.mimetype == "application/json" else b""  # 413 past the limit
+    return parse_json_object(raw, request.mimetype, allowed)
 
 
 def require(body: dict[str, Any], *names: str) -> None:

@@ -42,7 +42,7 @@ class Market:
         self.config = config
         self.book = OrderBook(config.symbol)
         self.fees = fees
-        self.history: OrderedDict[int, Order] = OrderedDict()
+        self.history: OrderedDict[int, tuple] = OrderedDict()
         self.history_limit = history_limit
         self.client_ids: dict[str, Order] = {}
         self.recent_trades: deque[Trade] = deque(maxlen=trade_limit)
@@ -62,16 +62,28 @@ class Market:
         self._bbo_cache: dict[str, Any] = {}
 
     def remember(self, order: Order) -> None:
-        """Keep a finished order for status queries, evicting the oldest past the limit."""
+        """Keep a finished order for status queries, evicting the oldest past the limit.
+
+        Stored as a plain tuple of ints and strings: the garbage collector stops
+        tracking such tuples, so a full history does not lengthen GC pauses.
+        """
         history = self.history
-        history[order.order_id] = order
+        history[order.order_id] = (
+            order.order_id, order.symbol, order.side, order.order_type, order.price_ticks, order.qty_lots,
+            order.remaining_lots, order.status, order.client_order_id, order.ts_ns,
+        )
         if len(history) > self.history_limit:
             history.popitem(last=False)
 
     def find_order(self, order_id: int) -> Order | None:
+        """A resting order, or a finished one rebuilt from the history. O(1)."""
         order = self.book.get_order(order_id)
         if order is None:
-            order = self.history.get(order_id)
+            record = self.history.get(order_id)
+            if record is not None:
+                order = Order(*record[:6], client_order_id=record[8], ts_ns=record[9])
+                order.remaining_lots = record[6]
+                order.status = record[7]
         return order
 
     # ---- rendering -------------------------------------------------------------

@@ -138,3 +138,18 @@ def test_metrics_exposed(client) -> None:  # type: ignore[no-untyped-def]
     assert "matching_order_latency_seconds_bucket" in text
     assert 'http_request_duration_seconds_count{endpoint="/order",method="POST",status="200"} 2.0' in text
     assert "socketio_connected_clients" in text
+
+
+def test_order_entry_rate_limit_and_methods() -> None:
+    from api import create_app
+
+    app = create_app({"ASYNC_MODE": "threading", "FEED_ENABLED": False, "RATE_LIMIT": "3 per minute", "LOG_LEVEL": "WARNING"})
+    c = app.test_client()
+    body = {"symbol": SYM, "side": "buy", "order_type": "limit", "quantity": "0.1", "price": "29000"}
+    codes = [c.post("/order", json=body).status_code for _ in range(5)]
+    assert codes == [200, 200, 200, 429, 429]
+    r = c.post("/order", json=body)
+    assert r.json["error_code"] == "RATE_LIMITED" and 1 <= int(r.headers["Retry-After"]) <= 61
+    assert len(c.get(f"/book/{SYM}").json["bids"]) == 1  # the refused orders changed nothing
+    assert 'http_request_duration_seconds_count{endpoint="/order",method="POST",status="429"} 3.0' in c.get("/metrics").data.decode()
+    app.extensions["me_feed"].stop()

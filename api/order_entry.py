@@ -1,0 +1,114 @@
+"""POST /order as a thin WSGI layer in front of Flask.
+
+Order entry is the one hot endpoint, and Flask's per-request machinery (request
+context, hooks, Flask-Limiter's request filters) costs several times what the
+engine does for an order.  This layer answers POST /order itself, with the same
+contract, error shapes and limits (Flask-Limiter's own storage and strategy, the
+app's RATE_LIMIT), and passes every other request to the Flask app unchanged.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from typing import Any, Callable, Iterable
+
+from flask import Flask
+from limits import parse_many
+
+from api.errors import STATUS_BY_CODE, ApiError
+from api.extensions import limiter
+from api.requests import parse_json_object
+
+log = logging.getLogger("api.orders")
+
+ORDER_FIELDS = frozenset({"symbol", "side", "order_type", "quantity", "price", "client_order_id", "post_only"})
+REQUIRED = ("symbol", "side", "order_type", "quantity")
+_REASONS = {200: "200 OK", 400: "400 BAD REQUEST", 404: "404 NOT FOUND", 405: "405 METHOD NOT ALLOWED",
+            413: "413 REQUEST ENTITY TOO LARGE", 429: "429 TOO MANY REQUESTS", 500: "500 INTERNAL SERVER ERROR"}
+
+StartResponse = Callable[..., Any]
+
+
+def place_order(engine: Any, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """Validate the fields' presence, submit, and map the result to an HTTP status."""
+    missing = [n for n in REQUIRED if body.get(n) is None]
+    if missing:
+        raise ApiError(400, "VALIDATION_ERROR", "MISSING_FIELD", f"missing required field(s): {', '.join(missing)}")
+    post_only = body.get("post_only", False)
+    result = engine.submit_order(body["symbol"], body["side"], body["order_type"], body["quantity"], body.get("price"),
+                                 body.get("client_order_id"), post_only=False if post_only is None else post_only)
+    if "error" in result:
+        return STATUS_BY_CODE.get(result["error_code"], 400), result
+    return 200, result
+
+
+class OrderEntry:
+    """WSGI middleware answering POST /order; everything else goes to ``wsgi_app``."""
+
+    def __init__(self, app: Flask, wsgi_app: Callable[..., Iterable[bytes]]) -> None:
+        self.wsgi_app = wsgi_app
+        self.engine = app.extensions["matching_engine"]
+        self.metrics = app.extensions["me_metrics"]
+        self.max_length: int = app.config["MAX_CONTENT_LENGTH"]
+        self.limit_enabled: bool = app.config["RATE_LIMIT_ENABLED"]
+        self.limits = parse_many(app.config["RATE_LIMIT"])
+        self._http = self.metrics.http
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != "/order":
+            return self.wsgi_app(environ, start_response)
+        started = time.perf_counter()
+        headers: list[tuple[str, str]] = []
+        try:
+            if environ.get("REQUEST_METHOD") != "POST":
+                headers.append(("Allow", "POST"))
+                raise ApiError(405, "METHOD_NOT_ALLOWED", "METHOD_NOT_ALLOWED", "this method is not allowed on this path")
+            retry_after = self._rate_limited(environ)
+            if retry_after is not None:
+                headers.append(("Retry-After", str(retry_after)))
+                raise ApiError(429, "RATE_LIMITED", "TOO_MANY_REQUESTS", "rate limit exceeded; retry later")
+            status, payload = place_order(self.engine, self._read_json(environ))
+        except ApiError as exc:
+            status, payload = exc.status, exc.to_dict()
+        except Exception:  # a bug of ours, never the client's input
+            log.exception("unhandled error in POST /order")
+            status, payload = 500, {"error": "internal error", "error_code": "INTERNAL_ERROR", "reason": "INTERNAL_ERROR"}
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        start_response(_REASONS.get(status, f"{status} ERROR"),
+                       [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *headers])
+        metrics = self.metrics
+        if status == 200:
+            metrics.observe_order(payload)
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("order", extra={"order_id": payload["order_id"], "symbol": payload["symbol"],
+                                          "status": payload["status"]})
+        elif "error_code" in payload and status in (400, 404):
+            metrics.order_errors.labels(payload["error_code"]).inc()
+        self._http.labels("POST", "/order", str(status)).observe(time.perf_counter() - started)
+        return [body]
+
+    def _read_json(self, environ: dict[str, Any]) -> dict[str, Any]:
+        mimetype = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+        length_text = environ.get("CONTENT_LENGTH") or ""
+        length = int(length_text) if length_text.isdigit() else None
+        if length is not None and length > self.max_length:
+            raise ApiError(413, "PAYLOAD_TOO_LARGE", "BODY_TOO_LARGE", f"the request body is larger than {self.max_length} bytes")
+        stream = environ["wsgi.input"]
+        raw = stream.read(length) if length is not None else stream.read(self.max_length + 1)
+        if len(raw) > self.max_length:
+            raise ApiError(413, "PAYLOAD_TOO_LARGE", "BODY_TOO_LARGE", f"the request body is larger than {self.max_length} bytes")
+        return parse_json_object(raw, mimetype, ORDER_FIELDS)
+
+    def _rate_limited(self, environ: dict[str, Any]) -> int | None:
+        """None if allowed, else the seconds to wait. Same storage and strategy as Flask-Limiter."""
+        if not self.limit_enabled:
+            return None
+        key = environ.get("REMOTE_ADDR") or "127.0.0.1"
+        strategy = limiter.limiter
+        for item in self.limits:
+            if not strategy.hit(item, "order-entry", key):
+                reset = strategy.get_window_stats(item, "order-entry", key).reset_time
+                return max(1, math.ceil(reset - time.time()))
+        return None
