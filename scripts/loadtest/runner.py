@@ -94,7 +94,7 @@ async def _one(state: RunState, conn: HttpConnection, spec: RequestSpec, i: int,
         state.sent += 1
         state.in_flight += 1
         lag = sent_at - intended
-        if lag > LATE_S:
+        if lag > LATE_S and state.model == "open":
             state.behind += 1
             state.second(intended).behind += 1
         state.max_lag_s = max(state.max_lag_s, lag)
