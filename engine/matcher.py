@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any, Callable, Iterable
 
 from engine.book import OrderBook, Trade
+from engine.commands import CancelCommand, Command, CommandJournal, SubmitCommand
 from engine.errors import (
     DuplicateClientOrderIdError,
     EngineError,
@@ -87,6 +88,7 @@ class MatchingEngine:
         clock: Clock | None = None,
         history_limit: int = 100_000,
         recent_trades_limit: int = 1_000,
+        journal: CommandJournal | None = None,
     ) -> None:
         self.fee_calculator = fee_calculator or FeeCalculator()
         self.ids = ids or IdSource()
@@ -99,6 +101,7 @@ class MatchingEngine:
         self._trade_handlers: list[DictHandler] = []
         self._order_handlers: list[DictHandler] = []
         self._emitting = False  # any listener or handler registered
+        self.journal = journal  # told of every accepted command, in order
 
     # ---- SETUP -----------------------------------------------------------------
 
@@ -291,6 +294,9 @@ class MatchingEngine:
                 ).to_dict()
             order = Order(self.ids.order_id(), symbol, side, order_type, price_ticks, qty_lots, client_order_id, self.clock())
             trades, events = self._execute(market, order, post_only)
+            if self.journal is not None:
+                self.journal.record(SubmitCommand(symbol, side, order_type, qty_lots, price_ticks, client_order_id,
+                                                  post_only, order.order_id, order.ts_ns))
             result = self._result(market, order, trades)
             if events:
                 self._dispatch(market, events)
@@ -325,7 +331,10 @@ class MatchingEngine:
                     "order_id": oid,
                     "status": known.status if known is not None else None,
                 }
-            events = self._cancel_locked(market, order, "user")
+            ts = self.clock()
+            events = self._cancel_locked(market, order, "user", ts)
+            if self.journal is not None:
+                self.journal.record(CancelCommand(market.config.symbol, order.order_id, ts))
             result = {"success": True, **market.order_dict(order)}
             self._dispatch(market, events)
         return result
@@ -339,9 +348,40 @@ class MatchingEngine:
             orders = market.book.resting_orders()
             events: list[Event] = []
             for order in orders:
-                events.extend(self._cancel_locked(market, order, "user"))
+                ts = self.clock()
+                events.extend(self._cancel_locked(market, order, "user", ts))
+                if self.journal is not None:
+                    self.journal.record(CancelCommand(market.config.symbol, order.order_id, ts))
             self._dispatch(market, events)
         return len(orders)
+
+    def apply(self, command: Command) -> None:
+        """Re-execute a recorded command with its recorded ids and time (replay).
+
+        Builds no result; events go to listeners as usual. Raises ValueError for a
+        command that cannot apply (unknown symbol, order not live, id out of order),
+        which means the journal does not belong to this state.
+        """
+        market = self._markets.get(command.symbol)
+        if market is None:
+            raise ValueError(f"journal names unknown symbol {command.symbol!r}")
+        with self._lock:
+            if isinstance(command, SubmitCommand):
+                if command.order_id < self.ids.next_order_id:
+                    raise ValueError(f"order id {command.order_id} was already used")
+                self.ids.next_order_id = command.order_id + 1
+                order = Order(command.order_id, command.symbol, command.side, command.order_type, command.price_ticks,
+                              command.qty_lots, command.client_order_id, command.ts_ns)
+                _, events = self._execute(market, order, command.post_only)
+            else:
+                order = market.book.get_order(command.order_id)
+                if order is None:
+                    raise ValueError(f"cancel of order {command.order_id}, which is not resting")
+                events = self._cancel_locked(market, order, "user", command.ts_ns)
+            if self.journal is not None:
+                self.journal.record(command)
+            if events:
+                self._dispatch(market, events)
 
     # ---- internals -------------------------------------------------------------
 
@@ -506,13 +546,12 @@ class MatchingEngine:
         book.sequence = seq
         return trades, events
 
-    def _cancel_locked(self, market: Market, order: Order, reason: str) -> list[Event]:
+    def _cancel_locked(self, market: Market, order: Order, reason: str, ts: int) -> list[Event]:
         book = market.book
         book.cancel(order.order_id)
         if order.client_order_id is not None:
             market.client_ids.pop(order.client_order_id, None)
         market.remember(order)
-        ts = self.clock()
         seq = book.sequence
         price = order.price_ticks
         events: list[Event] = [
