@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import signal
 import sys
 
 
@@ -22,6 +23,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-file", default=None, help="also write logs to this file")
     serve.add_argument("--cors-origins", default=None, help="comma-separated origins allowed for Socket.IO")
     serve.add_argument("--l2-interval-ms", type=int, default=None, help="l2_update conflation interval (default 100)")
+    serve.add_argument("--data-dir", default=os.environ.get("ME_DATA_DIR"),
+                       help="where the journal, snapshots and history live (default: ~/.local/share/matching-engine)")
+    serve.add_argument("--fsync", choices=["always", "batch", "off"], default=os.environ.get("ME_FSYNC", "always"),
+                       help="always: acknowledge after fsync (group commit); batch: fsync every --fsync-batch-ms; "
+                            "off: keep nothing (in memory)")
+    serve.add_argument("--fsync-batch-ms", type=int, default=None, help="batch policy: fsync interval (default 10)")
+    serve.add_argument("--snapshot-interval", type=int, default=None, help="seconds between snapshots (default 300)")
+
+    journal = sub.add_parser("journal", help="check a data directory without starting the server")
+    journal.add_argument("action", choices=["verify", "snapshot", "stats", "compact"],
+                         help="verify: check and replay everything; snapshot: replay, then write a snapshot and "
+                              "compact; stats: sizes and positions; compact: same as snapshot")
+    journal.add_argument("--data-dir", default=os.environ.get("ME_DATA_DIR"), help="the data directory")
     return parser
 
 
@@ -54,23 +68,53 @@ def serve(args: argparse.Namespace) -> int:
         config["CORS_ORIGINS"] = args.cors_origins
     if args.l2_interval_ms is not None:
         config["L2_INTERVAL_MS"] = args.l2_interval_ms
-    app = create_app(config)
+    if args.fsync != "off":
+        from api.storage.store import default_data_dir
+
+        config["DATA_DIR"] = args.data_dir or str(default_data_dir())
+    config["FSYNC"] = args.fsync
+    if args.fsync_batch_ms is not None:
+        config["FSYNC_BATCH_MS"] = args.fsync_batch_ms
+    if args.snapshot_interval is not None:
+        config["SNAPSHOT_INTERVAL_S"] = args.snapshot_interval
+    from api.storage import StoreError
+
+    try:
+        app = create_app(config)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     # Everything built so far (modules, the app, the engine's setup) lives as long as the
     # process: keep it out of the garbage collector's full scans, which shortens GC pauses.
     gc.collect()
     gc.freeze()
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"Matching engine {app.extensions['me_version']} ({args.async_mode}, symbols: {', '.join(app.extensions['matching_engine'].symbols)})", flush=True)
+    store = app.extensions.get("me_store")
+    if store is None:
+        print("Durability: off (in memory; a restart starts empty)", flush=True)
+    else:
+        detail = "acknowledged after fsync, group commit" if args.fsync == "always" else \
+            f"fsync every {app.config['FSYNC_BATCH_MS']} ms"
+        print(f"Durability: fsync={args.fsync} ({detail}); data: {store.path}", flush=True)
+        print(app.extensions["me_recovery"].describe(), flush=True)
     print(f"Dashboard: http://{shown}:{args.port}/   API docs: http://{shown}:{args.port}/docs", flush=True)
     kwargs: dict[str, object] = {"host": args.host, "port": args.port, "debug": False, "use_reloader": False, "log_output": False}
     if args.async_mode == "threading":
         kwargs["allow_unsafe_werkzeug"] = True
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # same clean shutdown as Ctrl-C: final snapshot, journal closed
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         socketio.run(app, **kwargs)  # type: ignore[arg-type]
     except KeyboardInterrupt:
         pass
     finally:
         app.extensions["me_feed"].stop()
+        from api.durability import close_store
+
+        close_store(app)
     return 0
 
 
@@ -81,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(["serve", *(sys.argv[1:] if argv is None else argv)])
     if args.command == "serve":
         return serve(args)
+    if args.command == "journal":
+        from api.admin import run_journal_command
+
+        return run_journal_command(args.action, args.data_dir)
     parser.print_help()
     return 2
 

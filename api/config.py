@@ -21,9 +21,14 @@ DEFAULTS: dict[str, Any] = {
     "HISTORY_LIMIT": 100_000,         # finished orders kept per symbol
     "SECRET_KEY": None,               # random when not given
     "FEED_ENABLED": True,
+    "DATA_DIR": None,                 # None: in memory only
+    "FSYNC": "always",                # always, batch or off (see api/storage/store.py)
+    "FSYNC_BATCH_MS": 10,
+    "SNAPSHOT_INTERVAL_S": 300,
 }
 
-_INT_KEYS = {"PORT", "L2_INTERVAL_MS", "L2_DEPTH", "MAX_CONTENT_LENGTH", "HISTORY_LIMIT"}
+_INT_KEYS = {"PORT", "L2_INTERVAL_MS", "L2_DEPTH", "MAX_CONTENT_LENGTH", "HISTORY_LIMIT", "FSYNC_BATCH_MS",
+             "SNAPSHOT_INTERVAL_S"}
 _BOOL_KEYS = {"RATE_LIMIT_ENABLED", "FEED_ENABLED"}
 
 
@@ -48,6 +53,8 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
         raise ValueError(f"SYMBOLS must be 'crypto' or 'forex', not {cfg['SYMBOLS']!r}")
     if cfg["ASYNC_MODE"] not in ("eventlet", "threading"):
         raise ValueError(f"ASYNC_MODE must be 'eventlet' or 'threading', not {cfg['ASYNC_MODE']!r}")
+    if cfg["FSYNC"] not in ("always", "batch", "off"):
+        raise ValueError(f"FSYNC must be 'always', 'batch' or 'off', not {cfg['FSYNC']!r}")
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = secrets.token_hex(32)
     return cfg

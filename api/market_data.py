@@ -8,6 +8,8 @@ from flask import Blueprint, current_app, jsonify, request
 
 from api.errors import engine_error_response
 from api.requests import int_arg
+from api.storage import history
+from engine.book import Trade
 from engine.matcher import MatchingEngine
 
 bp = Blueprint("market_data", __name__)
@@ -56,7 +58,16 @@ def bbo(symbol: str) -> Any:
 def trades(symbol: str) -> Any:
     limit = int_arg("limit", 50, 1, 1000)
     before = int_arg("before", 0, 1, 10**15) if "before" in request.args else None
-    return _reply(_engine().get_recent_trades(symbol, limit, before))
+    result = _engine().get_recent_trades(symbol, limit, before)
+    store = current_app.extensions.get("me_store")
+    if "error" not in result and store is not None and len(result["trades"]) < limit:
+        # older than what the engine keeps in memory: page on from the database
+        trades = result["trades"]
+        start = trades[-1]["trade_id"] if trades else before
+        market = _engine()._markets[symbol]
+        for row in history.trades_before(store.reader, symbol, start, limit - len(trades)):
+            trades.append(market.trade_dict(Trade(*row)))
+    return _reply(result)
 
 
 @bp.get("/statistics")

@@ -26,7 +26,8 @@ log = logging.getLogger("api.orders")
 ORDER_FIELDS = frozenset({"symbol", "side", "order_type", "quantity", "price", "client_order_id", "post_only"})
 REQUIRED = ("symbol", "side", "order_type", "quantity")
 _REASONS = {200: "200 OK", 400: "400 BAD REQUEST", 404: "404 NOT FOUND", 405: "405 METHOD NOT ALLOWED",
-            413: "413 REQUEST ENTITY TOO LARGE", 429: "429 TOO MANY REQUESTS", 500: "500 INTERNAL SERVER ERROR"}
+            413: "413 REQUEST ENTITY TOO LARGE", 429: "429 TOO MANY REQUESTS", 500: "500 INTERNAL SERVER ERROR",
+            503: "503 SERVICE UNAVAILABLE"}
 
 StartResponse = Callable[..., Any]
 
@@ -51,6 +52,7 @@ class OrderEntry:
         self.wsgi_app = wsgi_app
         self.engine = app.extensions["matching_engine"]
         self.metrics = app.extensions["me_metrics"]
+        self.store = app.extensions.get("me_store")
         self.max_length: int = app.config["MAX_CONTENT_LENGTH"]
         self.limit_enabled: bool = app.config["RATE_LIMIT_ENABLED"]
         self.limits = parse_many(app.config["RATE_LIMIT"])
@@ -70,6 +72,10 @@ class OrderEntry:
                 headers.append(("Retry-After", str(retry_after)))
                 raise ApiError(429, "RATE_LIMITED", "TOO_MANY_REQUESTS", "rate limit exceeded; retry later")
             status, payload = place_order(self.engine, self._read_json(environ))
+            store = self.store
+            if store is not None and status == 200 and not store.wait_durable():
+                raise ApiError(503, "STORAGE_UNAVAILABLE", "JOURNAL_NOT_DURABLE",
+                               "the order could not be made durable; the server stops acknowledging orders")
         except ApiError as exc:
             status, payload = exc.status, exc.to_dict()
         except Exception:  # a bug of ours, never the client's input

@@ -5,7 +5,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from api.errors import engine_error_response
+from api.errors import ApiError, engine_error_response
+from api.storage import history
 from api.requests import json_body, require
 from engine.matcher import MatchingEngine
 
@@ -33,6 +34,9 @@ def cancel_order() -> Any:
     result = _engine().cancel_order(body["symbol"], order_id, body.get("client_order_id"))
     if not result["success"]:
         return engine_error_response(result)
+    store = current_app.extensions.get("me_store")
+    if store is not None and not store.wait_durable():
+        raise ApiError(503, "STORAGE_UNAVAILABLE", "JOURNAL_NOT_DURABLE", "the cancel could not be made durable")
     current_app.extensions["me_metrics"].cancels.labels(result["symbol"]).inc()
     return jsonify(result)
 
@@ -41,6 +45,25 @@ def cancel_order() -> Any:
 def order_status(order_id: str) -> Any:
     symbol = request.args.get("symbol")
     result = _engine().get_order_status(symbol, order_id)
+    if "error" in result and result.get("error_code") == "ORDER_NOT_FOUND":
+        stored = stored_order(order_id, symbol)
+        if stored is not None:
+            return jsonify(stored)
     if "error" in result:
         return engine_error_response(result)
     return jsonify(result)
+
+
+def stored_order(order_id: str, symbol: str | None) -> dict[str, Any] | None:
+    """An order the engine no longer keeps in memory, from the database."""
+    store = current_app.extensions.get("me_store")
+    if store is None or not (order_id.isascii() and order_id.isdigit() and len(order_id) <= 18):
+        return None
+    row = history.find_order(store.reader, int(order_id))
+    if row is None or (symbol is not None and row[1] != symbol):
+        return None
+    oid, sym, side, otype, price, qty, remaining, status, coid, ts = row
+    market = _engine()._markets[sym]
+    return {"order_id": oid, "client_order_id": coid, "symbol": sym, "side": side, "order_type": otype,
+            "price": market.price(price), "quantity": market.qty(qty), "filled_quantity": market.qty(qty - remaining),
+            "remaining_quantity": market.qty(remaining), "status": status, "timestamp": ts / 1e9}

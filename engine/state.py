@@ -22,24 +22,29 @@ def _order_row(o: Order) -> list[Any]:
 def export_state(engine: MatchingEngine) -> dict[str, Any]:
     """Everything needed to continue exactly where the engine is now. Takes the engine lock."""
     with engine._lock:
-        markets = {}
-        for symbol, m in engine._markets.items():
-            book = m.book
-            resting = []
-            for side, prices, levels in ((BUY, book._bid_prices, book._bids), (SELL, book._ask_prices, book._asks)):
-                for price in prices:
-                    resting.extend(_order_row(o) for o in levels[price].orders())
-            markets[symbol] = {
-                "sequence": book.sequence,
-                "resting": resting,
-                "history": [list(r) for r in m.history.values()],
-                "recent_trades": [[t.trade_id, t.price_ticks, t.qty_lots, t.aggressor_side, t.maker_order_id,
-                                   t.taker_order_id, t.ts_ns] for t in m.recent_trades],
-                "stats": [m.orders_accepted, m.orders_rejected, m.trade_count, m.volume_lots, m.notional_units,
-                          m.last_price_ticks],
-            }
-        return {"version": STATE_VERSION, "next_order_id": engine.ids.next_order_id,
-                "next_trade_id": engine.ids.next_trade_id, "markets": markets}
+        return export_state_locked(engine)
+
+
+def export_state_locked(engine: MatchingEngine) -> dict[str, Any]:
+    """:func:`export_state` for a caller that already holds ``engine._lock``."""
+    markets = {}
+    for symbol, m in engine._markets.items():
+        book = m.book
+        resting = []
+        for side, prices, levels in ((BUY, book._bid_prices, book._bids), (SELL, book._ask_prices, book._asks)):
+            for price in prices:
+                resting.extend(_order_row(o) for o in levels[price].orders())
+        markets[symbol] = {
+            "sequence": book.sequence,
+            "resting": resting,
+            "history": [list(r) for r in m.history.values()],
+            "recent_trades": [[t.trade_id, t.price_ticks, t.qty_lots, t.aggressor_side, t.maker_order_id,
+                               t.taker_order_id, t.ts_ns] for t in m.recent_trades],
+            "stats": [m.orders_accepted, m.orders_rejected, m.trade_count, m.volume_lots, m.notional_units,
+                      m.last_price_ticks],
+        }
+    return {"version": STATE_VERSION, "next_order_id": engine.ids.next_order_id,
+            "next_trade_id": engine.ids.next_trade_id, "markets": markets}
 
 
 def import_state(engine: MatchingEngine, state: dict[str, Any]) -> None:

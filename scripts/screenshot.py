@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([sys.executable, "-m", "api", "--port", str(port), "--log-level", "WARNING"], cwd=ROOT)
+    proc = subprocess.Popen([sys.executable, "-m", "api", "--port", str(port), "--log-level", "WARNING",
+                             "--fsync", "off"], cwd=ROOT)
     try:
         for _ in range(100):
             try:

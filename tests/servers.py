@@ -48,6 +48,8 @@ def server_process(*args: str, port: int | None = None,
                    env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
     """Like :func:`running_server`, yielding ``(url, process)``."""
     port = port or free_port()
+    if "--data-dir" not in args and "--fsync" not in args:
+        args = ("--fsync", "off", *args)  # in memory unless a test asks for a data directory
     cmd = [sys.executable, "-m", "api", "--host", "127.0.0.1", "--port", str(port), "--log-level", "WARNING", *args]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, **(env or {})})

@@ -1,0 +1,79 @@
+"""Wiring the data directory into an app: recovery at start, journal, snapshots, shutdown."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from flask import Flask
+
+from api.storage.recovery import recover
+from api.storage.store import Store
+from engine.matcher import MatchingEngine
+from engine.state import export_state_locked
+
+log = logging.getLogger("api.storage")
+
+
+def attach_store(app: Flask, engine: MatchingEngine, cfg: dict[str, Any], start_task: Any) -> Store | None:
+    """Open the data directory, rebuild the engine from it, and journal from now on.
+
+    Raises :class:`api.storage.StoreError` when the data cannot be trusted: the server
+    must not start empty over existing data.
+    """
+    if not cfg.get("DATA_DIR") or cfg["FSYNC"] == "off":
+        return None
+    store = Store.open(cfg["DATA_DIR"], engine.symbols, cfg["FSYNC"], cfg["FSYNC_BATCH_MS"])
+    try:
+        recovery = recover(engine, store)
+    except BaseException:
+        store.close()
+        raise
+    log.info(recovery.describe(), extra={"file": str(store.path)})
+    engine.journal = store
+    engine.add_event_listener(store.on_event)
+    store.start(start_task)
+    app.extensions["me_store"] = store
+    app.extensions["me_recovery"] = recovery
+    stop = threading.Event()
+    app.extensions["me_snapshot_stop"] = stop
+    interval = float(cfg["SNAPSHOT_INTERVAL_S"])
+    if interval > 0:
+        start_task(_snapshot_loop, engine, store, interval, stop)
+    return store
+
+
+def take_snapshot(engine: MatchingEngine, store: Store) -> int:
+    """Snapshot the engine at the journal position it has reached; return that position."""
+    with engine._lock:  # state and position must match exactly
+        lsn = store.next_lsn - 1
+        state = export_state_locked(engine)
+    store.write_snapshot(state, lsn)
+    return lsn
+
+
+def _snapshot_loop(engine: MatchingEngine, store: Store, interval_s: float, stop: threading.Event) -> None:
+    while not stop.wait(interval_s):
+        if store.next_lsn - 1 > store.snapshot_lsn:
+            try:
+                started = time.perf_counter()
+                lsn = take_snapshot(engine, store)
+                log.info("snapshot written", extra={"lsn": lsn, "seconds": round(time.perf_counter() - started, 3)})
+            except Exception:
+                log.exception("snapshot failed")
+
+
+def close_store(app: Flask, snapshot: bool = True) -> None:
+    """Clean shutdown: a final snapshot, then everything flushed and closed."""
+    store: Store | None = app.extensions.get("me_store")
+    if store is None:
+        return
+    app.extensions["me_snapshot_stop"].set()
+    if snapshot:
+        try:
+            take_snapshot(app.extensions["matching_engine"], store)
+        except Exception:
+            log.exception("final snapshot failed")
+    store.close()
+    app.extensions.pop("me_store", None)

@@ -1,0 +1,74 @@
+"""Orders and trades in the database, for queries beyond what the engine keeps in memory."""
+from __future__ import annotations
+
+import sqlite3
+
+from engine.events import Event, OrderAccepted, OrderCancelled, OrderRejected, OrderUpdated, TradeExecuted
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS trades (trade_id INTEGER PRIMARY KEY, symbol TEXT NOT NULL, price_ticks INTEGER NOT NULL,
+    qty_lots INTEGER NOT NULL, aggressor_side TEXT NOT NULL, maker_order_id INTEGER NOT NULL,
+    taker_order_id INTEGER NOT NULL, ts_ns INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS trades_by_symbol ON trades (symbol, trade_id);
+CREATE TABLE IF NOT EXISTS orders (order_id INTEGER PRIMARY KEY, symbol TEXT NOT NULL, side TEXT NOT NULL,
+    order_type TEXT NOT NULL, price_ticks INTEGER, qty_lots INTEGER NOT NULL, remaining_lots INTEGER NOT NULL,
+    status TEXT NOT NULL, client_order_id TEXT, ts_ns INTEGER NOT NULL);
+"""
+
+Taken = tuple[list[tuple], list[tuple], list[tuple]]
+
+
+class Rows:
+    """History rows gathered from events between two commits."""
+
+    __slots__ = ("trades", "accepted", "updates")
+
+    def __init__(self) -> None:
+        self.trades: list[tuple] = []
+        self.accepted: list[tuple] = []
+        self.updates: list[tuple] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.trades or self.accepted or self.updates)
+
+    def add(self, event: Event) -> None:
+        if isinstance(event, TradeExecuted):
+            t = event.trade
+            self.trades.append((t.trade_id, t.symbol, t.price_ticks, t.qty_lots, t.aggressor_side, t.maker_order_id,
+                                t.taker_order_id, t.ts_ns))
+        elif isinstance(event, OrderAccepted):
+            self.accepted.append((event.order_id, event.symbol, event.side, event.order_type, event.price_ticks,
+                                  event.qty_lots, event.qty_lots, "pending", event.client_order_id, event.ts_ns))
+        elif isinstance(event, OrderUpdated):
+            self.updates.append((event.status, event.remaining_lots, event.order_id))
+        elif isinstance(event, OrderCancelled):
+            self.updates.append(("cancelled", event.remaining_lots, event.order_id))
+        elif isinstance(event, OrderRejected):
+            self.accepted.append((event.order_id, event.symbol, event.side, event.order_type, None, 0, 0, "rejected",
+                                  event.client_order_id, event.ts_ns))
+
+    def take(self) -> Taken:
+        out = (self.trades, self.accepted, self.updates)
+        self.trades, self.accepted, self.updates = [], [], []
+        return out
+
+
+def write(conn: sqlite3.Connection, rows: Taken) -> None:
+    trades, accepted, updates = rows
+    if accepted:
+        conn.executemany("INSERT OR REPLACE INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", accepted)
+    if updates:
+        conn.executemany("UPDATE orders SET status = ?, remaining_lots = ? WHERE order_id = ?", updates)
+    if trades:
+        conn.executemany("INSERT OR REPLACE INTO trades VALUES (?, ?, ?, ?, ?, ?, ?, ?)", trades)
+
+
+def trades_before(conn: sqlite3.Connection, symbol: str, before_trade_id: int | None, limit: int) -> list[tuple]:
+    if before_trade_id is None:
+        return conn.execute("SELECT * FROM trades WHERE symbol = ? ORDER BY trade_id DESC LIMIT ?", (symbol, limit)).fetchall()
+    return conn.execute("SELECT * FROM trades WHERE symbol = ? AND trade_id < ? ORDER BY trade_id DESC LIMIT ?",
+                        (symbol, before_trade_id, limit)).fetchall()
+
+
+def find_order(conn: sqlite3.Connection, order_id: int) -> tuple | None:
+    return conn.execute("SELECT * FROM orders WHERE order_id = ?", (order_id,)).fetchone()

@@ -1,0 +1,51 @@
+"""The journal's binary record format (version 1) and its checksum.
+
+submit: B kind=1, H symbol index, B side, B order type, B post_only, q order_id, q ts_ns,
+        q qty_lots, q price_ticks (-1 for none), then the client order id in UTF-8
+cancel: B kind=2, H symbol index, q order_id, q ts_ns
+The checksum is CRC-32 of the record's position (lsn) followed by its bytes, so a
+record that moved or changed is caught.
+"""
+from __future__ import annotations
+
+import struct
+import zlib
+
+from engine.commands import CancelCommand, Command, SubmitCommand
+from engine.order import BUY, FOK, IOC, LIMIT, MARKET, SELL
+
+FORMAT_VERSION = 1
+SUBMIT, CANCEL = 1, 2
+_SUBMIT = struct.Struct("<BHBBBqqqq")
+_CANCEL = struct.Struct("<BHqq")
+_LSN = struct.Struct("<q")
+SIDES = (BUY, SELL)
+TYPES = (LIMIT, MARKET, IOC, FOK)
+_SIDE_CODE = {s: i for i, s in enumerate(SIDES)}
+_TYPE_CODE = {t: i for i, t in enumerate(TYPES)}
+
+
+def encode(command: Command, symbol_index: dict[str, int]) -> bytes:
+    if isinstance(command, SubmitCommand):
+        head = _SUBMIT.pack(SUBMIT, symbol_index[command.symbol], _SIDE_CODE[command.side], _TYPE_CODE[command.order_type],
+                            1 if command.post_only else 0, command.order_id, command.ts_ns, command.qty_lots,
+                            -1 if command.price_ticks is None else command.price_ticks)
+        return head + command.client_order_id.encode() if command.client_order_id is not None else head
+    return _CANCEL.pack(CANCEL, symbol_index[command.symbol], command.order_id, command.ts_ns)
+
+
+def decode(rec: bytes, symbols: list[str]) -> Command:
+    kind = rec[0]
+    if kind == SUBMIT:
+        _, sym, side, otype, post, oid, ts, qty, price = _SUBMIT.unpack_from(rec)
+        coid = rec[_SUBMIT.size:].decode() if len(rec) > _SUBMIT.size else None
+        return SubmitCommand(symbols[sym], SIDES[side], TYPES[otype], qty, None if price < 0 else price, coid,
+                             post == 1, oid, ts)
+    if kind == CANCEL:
+        _, sym, oid, ts = _CANCEL.unpack(rec)
+        return CancelCommand(symbols[sym], oid, ts)
+    raise ValueError(f"unknown record kind {kind}")
+
+
+def checksum(lsn: int, rec: bytes) -> int:
+    return zlib.crc32(rec, zlib.crc32(_LSN.pack(lsn)))

@@ -1,0 +1,253 @@
+"""The data directory: one SQLite database in WAL mode holding the journal, snapshots and history.
+
+Commands and history rows are buffered by the engine's thread (inside its lock, no
+I/O) and written by one committer: whatever arrived while the previous transaction
+was committing goes into the next one (group commit).  Policies:
+
+* ``always``: every acknowledgement waits until its command is committed and fsynced;
+* ``batch``:  acknowledgements do not wait; a commit (with fsync) happens at least
+              every ``batch_ms``, so at most that much acknowledged work is at risk;
+* ``off``:    no data directory at all (in-memory; benchmarks).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import sys
+import threading
+import time
+import zlib
+from pathlib import Path
+from typing import Any, Callable
+
+from api.storage import history
+from api.storage.records import FORMAT_VERSION, checksum, encode
+from engine.commands import Command
+from engine.events import Event
+
+log = logging.getLogger("api.storage")
+FSYNC_POLICIES = ("always", "batch", "off")
+DB_NAME = "engine.db"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS journal (lsn INTEGER PRIMARY KEY, rec BLOB NOT NULL, crc INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS snapshots (lsn INTEGER PRIMARY KEY, created_at REAL NOT NULL, state BLOB NOT NULL,
+                                      crc INTEGER NOT NULL);
+""" + history.SCHEMA
+
+
+class StoreError(Exception):
+    """The data directory cannot be used: the message says which file and why."""
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "matching-engine"
+
+
+def _blocking_runner() -> Callable[..., Any]:
+    """Run blocking I/O off the event loop under eventlet; directly otherwise."""
+    if "eventlet" in sys.modules:  # only a process that chose eventlet has imported it
+        from eventlet import patcher, tpool
+
+        if patcher.is_monkey_patched("thread"):
+            return tpool.execute
+    return lambda fn, *args: fn(*args)
+
+
+class Store:
+    def __init__(self, path: Path, conn: sqlite3.Connection, symbols: list[str], fsync: str, batch_ms: float) -> None:
+        self.path = path
+        self.conn = conn
+        self.symbols = symbols
+        self.symbol_index = {s: i for i, s in enumerate(symbols)}
+        self.fsync = fsync
+        self.batch_s = batch_ms / 1000
+        self.next_lsn = 1
+        self.durable_lsn = 0
+        self.snapshot_lsn = 0
+        self._pending: list[tuple[int, bytes, int]] = []
+        self._rows = history.Rows()
+        self._cond = threading.Condition()
+        self._buffer_lock = threading.Lock()  # the engine's threads append, the committer swaps
+        self._run_blocking = _blocking_runner()
+        self._stopping = False
+        self._task: Any = None
+        self._failed: BaseException | None = None
+        self.commits = 0
+        self.reader: sqlite3.Connection | None = None  # a second connection for queries
+
+    # ---- opening ---------------------------------------------------------------
+
+    @classmethod
+    def open(cls, data_dir: str | Path, symbols: list[str], fsync: str = "always", batch_ms: float = 10.0) -> "Store":
+        if fsync not in ("always", "batch"):
+            raise ValueError(f"fsync must be 'always' or 'batch' for a data directory, not {fsync!r}")
+        directory = Path(data_dir)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the data directory {directory}: {exc}") from None
+        path = directory / DB_NAME
+        try:
+            conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path} is not a usable database: {exc}") from None
+        store = cls(path, conn, symbols, fsync, batch_ms)
+        store.reader = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        store._check_meta()
+        row = conn.execute("SELECT MAX(lsn) FROM journal").fetchone()
+        snap = conn.execute("SELECT MAX(lsn) FROM snapshots").fetchone()
+        store.next_lsn = max(row[0] or 0, snap[0] or 0) + 1
+        store.durable_lsn = store.next_lsn - 1
+        store.snapshot_lsn = snap[0] or 0
+        return store
+
+    def _check_meta(self) -> None:
+        meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+        if not meta:
+            with self.conn:
+                self.conn.executemany("INSERT INTO meta VALUES (?, ?)", [
+                    ("format_version", str(FORMAT_VERSION)), ("symbols", json.dumps(self.symbols)),
+                    ("created_at", str(time.time())),
+                ])
+            return
+        if meta.get("format_version") != str(FORMAT_VERSION):
+            raise StoreError(f"{self.path} was written in journal format {meta.get('format_version')}, this version "
+                             f"reads format {FORMAT_VERSION}; refusing to start over it")
+        stored = json.loads(meta.get("symbols", "[]"))
+        if stored != self.symbols:
+            raise StoreError(f"{self.path} holds the symbols {stored}, but the server is configured for {self.symbols}; "
+                             "start with the matching --symbols, or another --data-dir")
+
+    # ---- engine side: buffer only ---------------------------------------------
+
+    def record(self, command: Command) -> None:
+        """CommandJournal: called inside the engine lock, in execution order."""
+        lsn = self.next_lsn
+        self.next_lsn = lsn + 1
+        rec = encode(command, self.symbol_index)
+        with self._buffer_lock:
+            self._pending.append((lsn, rec, checksum(lsn, rec)))
+
+    def on_event(self, event: Event) -> None:
+        """Engine listener: history rows for trades and finished orders."""
+        with self._buffer_lock:
+            self._rows.add(event)
+
+    def wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    # ---- committer -------------------------------------------------------------
+
+    def start(self, start_task: Callable[[Callable[[], None]], Any]) -> None:
+        self._task = start_task(self._run)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                if not self._pending and not self._rows and not self._stopping:
+                    self._cond.wait(timeout=self.batch_s if self.fsync == "batch" else 0.05)
+                if self._stopping and not self._pending and not self._rows:
+                    self._cond.notify_all()
+                    return
+            if self.fsync == "batch" and not self._stopping:
+                time.sleep(self.batch_s)
+            self.commit_pending()
+
+    def commit_pending(self) -> None:
+        """Write everything buffered so far in one transaction; wake the waiters."""
+        with self._buffer_lock:
+            batch, self._pending = self._pending, []
+            rows = self._rows.take()
+        if not batch and not rows:
+            return
+        try:
+            self._run_blocking(self._write, batch, rows)
+        except BaseException as exc:  # a failing disk must not look like success
+            self._failed = exc
+            log.exception("journal write failed; acknowledgements stop")
+            with self._cond:
+                self._cond.notify_all()
+            raise
+        if batch:
+            self.durable_lsn = batch[-1][0]
+        self.commits += 1
+        with self._cond:
+            self._cond.notify_all()
+
+    def _write(self, batch: list[tuple[int, bytes, int]], rows: history.Taken) -> None:
+        conn = self.conn
+        conn.execute("BEGIN")
+        try:
+            if batch:
+                conn.executemany("INSERT INTO journal (lsn, rec, crc) VALUES (?, ?, ?)", batch)
+            history.write(conn, rows)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def wait_durable(self, timeout_s: float = 10.0) -> bool:
+        """Under ``always``: return once everything recorded so far is committed."""
+        if self.fsync != "always":
+            return True
+        target = self.next_lsn - 1
+        deadline = time.monotonic() + timeout_s
+        with self._cond:
+            self._cond.notify_all()
+            while self.durable_lsn < target:
+                if self._failed is not None:
+                    return False
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(timeout=left)
+        return True
+
+    # ---- snapshots -------------------------------------------------------------
+
+    def write_snapshot(self, state: dict[str, Any], lsn: int, compact: bool = True) -> None:
+        """Store a snapshot taken at ``lsn``; with ``compact``, drop what it makes unnecessary."""
+        blob = zlib.compress(json.dumps(state, separators=(",", ":")).encode(), 1)
+        crc = checksum(lsn, blob)
+
+        def write() -> None:
+            with self.conn:
+                self.conn.execute("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?)", (lsn, time.time(), blob, crc))
+                if compact:
+                    # keep the newest snapshot and the one before it, and the journal after the older one
+                    keep = [r[0] for r in self.conn.execute("SELECT lsn FROM snapshots ORDER BY lsn DESC LIMIT 2")]
+                    floor = keep[-1]
+                    self.conn.execute("DELETE FROM snapshots WHERE lsn < ?", (floor,))
+                    self.conn.execute("DELETE FROM journal WHERE lsn <= ?", (floor,))
+
+        self._run_blocking(write)
+        self.snapshot_lsn = lsn
+
+    # ---- shutdown --------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._task is None or self._failed is not None:
+            try:
+                self.commit_pending()
+            except BaseException:
+                pass
+        else:
+            deadline = time.monotonic() + 10
+            with self._cond:
+                while (self._pending or self._rows) and time.monotonic() < deadline:
+                    self._cond.wait(timeout=0.1)
+        if self.reader is not None:
+            self.reader.close()
+        self.conn.close()
