@@ -1,0 +1,209 @@
+"""Journal, snapshots and recovery through the app, with bad data on disk."""
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api import create_app
+from api.durability import close_store, take_snapshot
+from api.storage import StoreError
+from engine.matcher import create_crypto_engine
+from tests.servers import ROOT
+
+SYM = "BTC-USDT"
+
+
+def make_app(data_dir: Path, **extra: Any):  # type: ignore[no-untyped-def]
+    engine = extra.pop("engine", None)
+    cfg = {"ASYNC_MODE": "threading", "FEED_ENABLED": False, "LOG_LEVEL": "ERROR", "DATA_DIR": str(data_dir),
+           "FSYNC": "always", "SNAPSHOT_INTERVAL_S": 0, **extra}
+    return create_app(cfg, engine=engine)
+
+
+def stop(app, snapshot: bool = False) -> None:  # type: ignore[no-untyped-def]
+    app.extensions["me_feed"].stop()
+    close_store(app, snapshot=snapshot)
+
+
+def trade_some(client, n: int = 30) -> list[dict]:  # type: ignore[no-untyped-def]
+    out = []
+    for i in range(n):
+        side = "sell" if i % 3 else "buy"
+        body = {"symbol": SYM if i % 4 else "ETH-USDT", "side": side, "order_type": "limit",
+                "quantity": f"0.{i % 9 + 1}", "price": str(30000 + (i % 5) if i % 4 else 3000 + (i % 5)),
+                "client_order_id": f"c{i}"}
+        if i % 7 == 0:
+            body = {"symbol": SYM, "side": "buy", "order_type": "market", "quantity": "0.3"}
+        r = client.post("/order", json=body)
+        assert r.status_code == 200, r.json
+        out.append(r.json)
+    live = [o for o in out if client.get(f"/order/{o['order_id']}").json["status"] in ("pending", "partially_filled")]
+    for o in live[:3]:
+        assert client.post("/cancel", json={"symbol": o["symbol"], "order_id": o["order_id"]}).status_code == 200
+    return out
+
+
+def observable(client) -> dict:  # type: ignore[no-untyped-def]
+    """Everything a client can see, for before/after comparisons."""
+    out: dict[str, Any] = {}
+    for s in ("BTC-USDT", "ETH-USDT"):
+        book = client.get(f"/book/{s}?levels=100").json
+        out[s] = (book["bids"], book["asks"], book["sequence"], client.get(f"/trades/{s}?limit=1000").json["trades"])
+    stats = client.get("/statistics").json
+    out["stats"] = {k: v for k, v in stats.items()}
+    return out
+
+
+def orders_of(client, results: list[dict]) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [client.get(f"/order/{r['order_id']}").json for r in results]
+
+
+def test_restart_restores_everything(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    c = app.test_client()
+    results = trade_some(c)
+    before, statuses = observable(c), orders_of(c, results)
+    stop(app)  # no snapshot: everything comes back from the journal alone
+    app2 = make_app(tmp_path)
+    c2 = app2.test_client()
+    assert app2.extensions["me_recovery"].replayed == len(results) + 3
+    assert observable(c2) == before and orders_of(c2, results) == statuses
+    # the engine goes on with fresh ids, and client ids of cancelled orders are free again
+    r = c2.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "limit", "quantity": "0.1", "price": "29000"})
+    assert r.json["order_id"] == max(x["order_id"] for x in results) + 1
+    stop(app2, snapshot=True)
+    app3 = make_app(tmp_path)
+    rec = app3.extensions["me_recovery"]
+    assert rec.replayed == 0 and rec.snapshot_lsn == len(results) + 4
+    assert observable(app3.test_client())[SYM][:3] == observable(c2)[SYM][:3]
+    stop(app3)
+
+
+def test_snapshot_then_more_commands(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    c = app.test_client()
+    trade_some(c, 20)
+    take_snapshot(app.extensions["matching_engine"], app.extensions["me_store"])
+    trade_some(c, 15)
+    before = observable(c)
+    stop(app)
+    app2 = make_app(tmp_path)
+    assert app2.extensions["me_recovery"].snapshot_lsn > 0 and app2.extensions["me_recovery"].replayed == 18
+    assert observable(app2.test_client()) == before
+    stop(app2)
+
+
+def test_history_beyond_memory_comes_from_the_database(tmp_path: Path) -> None:
+    small = dict(engine=create_crypto_engine(history_limit=3, recent_trades_limit=5))
+    app = make_app(tmp_path, **small)
+    c = app.test_client()
+    first = c.post("/order", json={"symbol": SYM, "side": "sell", "order_type": "limit", "quantity": "0.1", "price": "30000"}).json
+    for _ in range(12):
+        c.post("/order", json={"symbol": SYM, "side": "sell", "order_type": "limit", "quantity": "0.1", "price": "30000"})
+        c.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "market", "quantity": "0.1"})
+    stop(app)
+    app2 = make_app(tmp_path, engine=create_crypto_engine(history_limit=3, recent_trades_limit=5))
+    c2 = app2.test_client()
+    old = c2.get(f"/order/{first['order_id']}").json
+    assert old["status"] == "filled" and old["price"] == "30000.00" and old["filled_quantity"] == "0.10000000"
+    page = c2.get(f"/trades/{SYM}?limit=10").json["trades"]
+    ids = [t["trade_id"] for t in page]
+    assert ids == list(range(12, 2, -1))
+    older = c2.get(f"/trades/{SYM}?limit=10&before={ids[-1]}").json["trades"]
+    assert [t["trade_id"] for t in older] == [2, 1]
+    stop(app2)
+
+
+def corrupt(data_dir: Path, lsn_expr: str, how: str = "flip") -> int:
+    conn = sqlite3.connect(data_dir / "engine.db")
+    with conn:
+        lsn = conn.execute(f"SELECT {lsn_expr} FROM journal").fetchone()[0]
+        if how == "flip":
+            conn.execute("UPDATE journal SET rec = CAST(X'01' || substr(rec, 2) AS BLOB) WHERE lsn = ?", (lsn,))
+            conn.execute("UPDATE journal SET crc = crc + 1 WHERE lsn = ?", (lsn,))
+        else:  # a torn write: the record's tail never made it
+            conn.execute("UPDATE journal SET rec = substr(rec, 1, 7) WHERE lsn = ?", (lsn,))
+    conn.close()
+    return lsn
+
+
+def test_torn_last_record_is_dropped(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    c = app.test_client()
+    trade_some(c, 10)
+    before = observable(c)
+    last = c.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "limit", "quantity": "0.2", "price": "1000"}).json
+    stop(app)
+    lsn = corrupt(tmp_path, "MAX(lsn)", how="torn")
+    app2 = make_app(tmp_path)
+    rec = app2.extensions["me_recovery"]
+    assert rec.torn_record_dropped == lsn and "dropped an incomplete last record" in rec.describe()
+    c2 = app2.test_client()
+    after = observable(c2)
+    assert after["BTC-USDT"][:2] == before["BTC-USDT"][:2]  # the torn order is not there
+    assert c2.get(f"/order/{last['order_id']}").status_code in (200, 404)
+    nxt = c2.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "limit", "quantity": "0.2", "price": "1000"})
+    assert nxt.status_code == 200
+    stop(app2)
+    app3 = make_app(tmp_path)  # and the journal is whole again
+    assert app3.extensions["me_recovery"].torn_record_dropped is None
+    stop(app3)
+
+
+def test_corrupt_middle_record_refuses_to_start(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    trade_some(app.test_client(), 10)
+    stop(app)
+    lsn = corrupt(tmp_path, "MIN(lsn) + 3")
+    with pytest.raises(StoreError) as err:
+        make_app(tmp_path)
+    assert str(tmp_path / "engine.db") in str(err.value) and f"record {lsn} " in str(err.value)
+    # the server says the same and exits non-zero; the offline check agrees
+    proc = subprocess.run([sys.executable, "-m", "api", "--port", "1", "--data-dir", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and f"record {lsn} " in proc.stderr and "refusing to start" in proc.stderr
+    check = subprocess.run([sys.executable, "-m", "api.cli", "journal", "verify", "--data-dir", str(tmp_path)],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert check.returncode == 1 and "corrupt" in check.stderr
+
+
+def test_incompatible_data_is_refused(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    trade_some(app.test_client(), 5)
+    stop(app)
+    with pytest.raises(StoreError, match="symbols"):
+        make_app(tmp_path, SYMBOLS="forex")
+    conn = sqlite3.connect(tmp_path / "engine.db")
+    with conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'format_version'")
+    conn.close()
+    with pytest.raises(StoreError, match="format 99"):
+        make_app(tmp_path)
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "engine.db").write_bytes(b"not a database at all" * 100)
+    with pytest.raises(StoreError, match="not a usable database"):
+        make_app(tmp_path / "other")
+
+
+def test_journal_admin_commands(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    trade_some(app.test_client(), 12)
+    stop(app)
+    run = lambda *a: subprocess.run([sys.executable, "-m", "api.cli", "journal", *a, "--data-dir", str(tmp_path)],  # noqa: E731
+                                    cwd=ROOT, capture_output=True, text=True, timeout=60)
+    stats = run("stats")
+    assert stats.returncode == 0 and "journal: 15 records" in stats.stdout
+    verify = run("verify")
+    assert verify.returncode == 0 and "15 journal records replayed" in verify.stdout
+    snap = run("snapshot")
+    assert snap.returncode == 0 and "snapshot written at record 15" in snap.stdout
+    assert "snapshot: at record 15" in run("stats").stdout
+    assert run("stats").returncode == 0
+    missing = subprocess.run([sys.executable, "-m", "api.cli", "journal", "stats", "--data-dir", str(tmp_path / "none")],
+                             cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "no data" in missing.stderr
