@@ -9,7 +9,7 @@ head of the queue or when they outnumber live ones.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sortedcontainers import SortedList
 
@@ -43,9 +43,11 @@ class PriceLevel:
         self.head = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Trade:
-    """One fill between a resting maker and an incoming taker, in ticks and lots."""
+class Trade(NamedTuple):
+    """One fill between a resting maker and an incoming taker, in ticks and lots.
+
+    A named tuple: immutable, cheap to create, and of no interest to the garbage collector.
+    """
 
     trade_id: int
     symbol: str

@@ -362,24 +362,43 @@ class MatchingEngine:
         command that cannot apply (unknown symbol, order not live, id out of order),
         which means the journal does not belong to this state.
         """
-        market = self._markets.get(command.symbol)
+        if isinstance(command, SubmitCommand):
+            self.apply_submit(command.symbol, command.side, command.order_type, command.qty_lots, command.price_ticks,
+                              command.client_order_id, command.post_only, command.order_id, command.ts_ns)
+        else:
+            self.apply_cancel(command.symbol, command.order_id, command.ts_ns)
+
+    def apply_submit(self, symbol: str, side: str, order_type: str, qty_lots: int, price_ticks: int | None,
+                     client_order_id: str | None, post_only: bool, order_id: int, ts_ns: int) -> None:
+        """:meth:`apply` for a recorded order, from its fields (the replay hot path)."""
+        market = self._markets.get(symbol)
         if market is None:
-            raise ValueError(f"journal names unknown symbol {command.symbol!r}")
+            raise ValueError(f"journal names unknown symbol {symbol!r}")
         with self._lock:
-            if isinstance(command, SubmitCommand):
-                if command.order_id < self.ids.next_order_id:
-                    raise ValueError(f"order id {command.order_id} was already used")
-                self.ids.next_order_id = command.order_id + 1
-                order = Order(command.order_id, command.symbol, command.side, command.order_type, command.price_ticks,
-                              command.qty_lots, command.client_order_id, command.ts_ns)
-                _, events = self._execute(market, order, command.post_only)
-            else:
-                order = market.book.get_order(command.order_id)
-                if order is None:
-                    raise ValueError(f"cancel of order {command.order_id}, which is not resting")
-                events = self._cancel_locked(market, order, "user", command.ts_ns)
+            ids = self.ids
+            if order_id < ids.next_order_id:
+                raise ValueError(f"order id {order_id} was already used")
+            ids.next_order_id = order_id + 1
+            order = Order(order_id, symbol, side, order_type, price_ticks, qty_lots, client_order_id, ts_ns)
+            _, events = self._execute(market, order, post_only)
             if self.journal is not None:
-                self.journal.record(command)
+                self.journal.record(SubmitCommand(symbol, side, order_type, qty_lots, price_ticks, client_order_id,
+                                                  post_only, order_id, ts_ns))
+            if events:
+                self._dispatch(market, events)
+
+    def apply_cancel(self, symbol: str, order_id: int, ts_ns: int) -> None:
+        """:meth:`apply` for a recorded cancel."""
+        market = self._markets.get(symbol)
+        if market is None:
+            raise ValueError(f"journal names unknown symbol {symbol!r}")
+        with self._lock:
+            order = market.book.get_order(order_id)
+            if order is None:
+                raise ValueError(f"cancel of order {order_id}, which is not resting")
+            events = self._cancel_locked(market, order, "user", ts_ns)
+            if self.journal is not None:
+                self.journal.record(CancelCommand(symbol, order_id, ts_ns))
             if events:
                 self._dispatch(market, events)
 

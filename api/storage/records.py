@@ -3,22 +3,25 @@
 submit: B kind=1, H symbol index, B side, B order type, B post_only, q order_id, q ts_ns,
         q qty_lots, q price_ticks (-1 for none), then the client order id in UTF-8
 cancel: B kind=2, H symbol index, q order_id, q ts_ns
-The checksum is CRC-32 of the record's position (lsn) followed by its bytes, so a
-record that moved or changed is caught.
+The checksum is the CRC-32 of the record's bytes, seeded with its position (lsn), so
+a record that moved or changed is caught.
 """
 from __future__ import annotations
 
 import struct
 import zlib
+from typing import TYPE_CHECKING
 
 from engine.commands import CancelCommand, Command, SubmitCommand
 from engine.order import BUY, FOK, IOC, LIMIT, MARKET, SELL
+
+if TYPE_CHECKING:
+    from engine.matcher import MatchingEngine
 
 FORMAT_VERSION = 1
 SUBMIT, CANCEL = 1, 2
 _SUBMIT = struct.Struct("<BHBBBqqqq")
 _CANCEL = struct.Struct("<BHqq")
-_LSN = struct.Struct("<q")
 SIDES = (BUY, SELL)
 TYPES = (LIMIT, MARKET, IOC, FOK)
 _SIDE_CODE = {s: i for i, s in enumerate(SIDES)}
@@ -48,4 +51,18 @@ def decode(rec: bytes, symbols: list[str]) -> Command:
 
 
 def checksum(lsn: int, rec: bytes) -> int:
-    return zlib.crc32(rec, zlib.crc32(_LSN.pack(lsn)))
+    return zlib.crc32(rec, lsn & 0xFFFFFFFF)
+
+
+def replay(engine: "MatchingEngine", rec: bytes, symbols: list[str]) -> None:
+    """Apply one record to ``engine`` without building a command object (recovery's hot path)."""
+    kind = rec[0]
+    if kind == SUBMIT:
+        _, sym, side, otype, post, oid, ts, qty, price = _SUBMIT.unpack_from(rec)
+        engine.apply_submit(symbols[sym], SIDES[side], TYPES[otype], qty, None if price < 0 else price,
+                            rec[_SUBMIT.size:].decode() if len(rec) > _SUBMIT.size else None, post == 1, oid, ts)
+    elif kind == CANCEL:
+        _, sym, oid, ts = _CANCEL.unpack(rec)
+        engine.apply_cancel(symbols[sym], oid, ts)
+    else:
+        raise ValueError(f"unknown record kind {kind}")

@@ -8,7 +8,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from api.storage.records import checksum, decode
+from api.storage.records import checksum, replay
 from api.storage.store import Store, StoreError
 from engine.matcher import MatchingEngine
 from engine.state import import_state
@@ -63,7 +63,6 @@ def recover(engine: MatchingEngine, store: Store, dry_run: bool = False) -> Reco
     torn = None
     expected = snap_lsn + 1
     symbols = store.symbols
-    apply = engine.apply
     try:
         cur = store.conn.execute("SELECT lsn, rec, crc FROM journal WHERE lsn > ? ORDER BY lsn", (snap_lsn,))
         while True:
@@ -80,7 +79,7 @@ def recover(engine: MatchingEngine, store: Store, dry_run: bool = False) -> Reco
                     raise StoreError(f"{store.path}: journal record {lsn} of {last} is corrupt (checksum mismatch); "
                                      "refusing to start")
                 try:
-                    apply(decode(rec, symbols))
+                    replay(engine, rec, symbols)
                 except (ValueError, IndexError, UnicodeDecodeError) as exc:
                     raise StoreError(f"{store.path}: journal record {lsn} cannot be replayed: {exc}") from None
                 replayed += 1

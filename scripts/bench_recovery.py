@@ -1,0 +1,119 @@
+"""Durability benchmarks: recovery time of a large journal; HTTP throughput with fsync on and off.
+
+Run: python -m scripts.bench_recovery [--commands 1000000] [--runs 3]
+     python -m scripts.bench_recovery --http [--rate 1500] [--duration 20]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from api.storage.recovery import recover
+from api.storage.store import Store
+from engine.matcher import create_crypto_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+SYM = "BTC-USDT"
+
+
+def build_journal(data_dir: Path, n: int, seed: int = 42) -> float:
+    """Write ``n`` journaled commands (80% orders, 20% cancels) through the engine; return seconds."""
+    engine = create_crypto_engine()
+    store = Store.open(data_dir, engine.symbols, "batch", 50)
+    engine.journal = store
+    rng = random.Random(seed)
+    live: list[int] = []
+    started = time.perf_counter()
+    done = 0
+    while done < n:
+        if live and rng.random() < 0.2:
+            i = rng.randrange(len(live))
+            live[i], live[-1] = live[-1], live[i]
+            if engine.cancel_order(SYM, live.pop())["success"]:
+                done += 1
+            continue
+        kind = rng.choices(("limit", "market", "ioc", "fok"), (70, 10, 10, 10))[0]
+        price = None if kind == "market" else f"{rng.randint(2_970_000, 3_030_000) / 100:.2f}"
+        r = engine.submit_order(SYM, "buy" if rng.random() < 0.5 else "sell", kind, f"{rng.randint(1, 1000) / 1000:.3f}", price)
+        done += 1
+        if r.get("status") in ("pending", "partially_filled"):
+            live.append(r["order_id"])
+        if done % 50_000 == 0:
+            store.commit_pending()
+    store.commit_pending()
+    store.close()
+    return time.perf_counter() - started
+
+
+def time_recovery(data_dir: Path) -> tuple[float, int]:
+    engine = create_crypto_engine()
+    started = time.perf_counter()
+    store = Store.open(data_dir, engine.symbols)
+    result = recover(engine, store, dry_run=True)
+    elapsed = time.perf_counter() - started
+    store.close()
+    return elapsed, result.replayed
+
+
+def http_run(fsync: str, rate: float, duration: float, connections: int) -> dict:
+    from tests.servers import free_port, wait_healthy
+
+    port = free_port()
+    data = Path(tempfile.mkdtemp(prefix="me-bench-"))
+    args = [sys.executable, "-m", "api", "--port", str(port), "--log-level", "WARNING", "--fsync", fsync,
+            "--data-dir", str(data)]
+    proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, proc)
+        out = data / "report"
+        subprocess.run([sys.executable, "-m", "scripts.loadtest.cli", "--url", url, "--rate", str(rate), "--duration",
+                        str(duration), "--connections", str(connections), "--quiet", "--report-dir", str(out)],
+                       cwd=ROOT, check=False, stdout=subprocess.DEVNULL)
+        summary = json.loads((out / "summary.json").read_text())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        shutil.rmtree(data, ignore_errors=True)
+    lat = summary["latency_from_intended"]
+    return {"fsync": fsync, "achieved": summary["achieved_rate"], "completed": summary["completed_rate"],
+            "accepted": summary["outcomes"]["accepted"], "p50_ms": lat["p50_ms"], "p99_ms": lat["p99_ms"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--commands", type=int, default=1_000_000)
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--http", action="store_true", help="compare HTTP throughput with fsync=always and fsync=off")
+    p.add_argument("--rate", type=float, default=1500)
+    p.add_argument("--duration", type=float, default=20)
+    p.add_argument("--connections", type=int, default=32)
+    args = p.parse_args(argv)
+    if args.http:
+        results = [http_run(f, args.rate, args.duration, args.connections) for f in ("off", "always")]
+        for r in results:
+            print(f"fsync={r['fsync']:6s} target {args.rate:.0f}/s: completed {r['completed']:.1f}/s, "
+                  f"accepted {r['accepted']}, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms")
+        print(f"always / off completed throughput: {results[1]['completed'] / results[0]['completed']:.1%}")
+        return 0
+    with tempfile.TemporaryDirectory(prefix="me-journal-") as tmp:
+        seconds = build_journal(Path(tmp), args.commands)
+        size = sum(f.stat().st_size for f in Path(tmp).iterdir()) / 2**20
+        print(f"journal of {args.commands:,} commands written in {seconds:.1f} s ({size:.0f} MiB)")
+        time_recovery(Path(tmp))  # warm the page cache, as after a restart of a running machine
+        runs = [time_recovery(Path(tmp)) for _ in range(args.runs)]
+        print(f"recovery (open + verify + replay {runs[0][1]:,} records): median {statistics.median(r[0] for r in runs):.2f} s "
+              f"(runs: {', '.join(f'{r[0]:.2f}' for r in runs)})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
