@@ -36,6 +36,7 @@ class Market:
         "_bbo_key",
         "_bbo_cache",
         "zero_fee",
+        "value_factor",
     )
 
     def __init__(self, config: SymbolConfig, fees: FeeCalculator, history_limit: int, trade_limit: int) -> None:
@@ -58,6 +59,7 @@ class Market:
         self.value_decimals = config.value_decimals
         self.fee_decimals = config.value_decimals + fees.decimals
         self.zero_fee = format_units(0, config.price_scale.decimals)
+        self.value_factor = config.price_scale.unit * config.qty_scale.unit  # ticks x lots -> value units
         self._bbo_key: tuple | None = None
         self._bbo_cache: dict[str, Any] = {}
 

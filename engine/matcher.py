@@ -499,24 +499,34 @@ class MatchingEngine:
                 OrderAccepted(symbol, seq, ts, order.order_id, order.client_order_id, side, order_type, order.price_ticks, order.qty_lots)
             )
         trades: list[Trade] = []
-        if book.would_cross(side, order.price_ticks) if order.price_ticks is not None else True:
-            fills, remaining = book.match(side, order.price_ticks, order.qty_lots)
+        limit = order.price_ticks
+        if limit is None:
+            crosses = True
+        elif side is BUY:
+            asks = book._ask_prices._lists  # the ends of the SortedList, as in OrderBook.would_cross
+            crosses = bool(asks) and asks[0][0] <= limit
+        else:
+            bids = book._bid_prices._lists
+            crosses = bool(bids) and bids[-1][-1] >= limit
+        if crosses:
+            fills, remaining = book.match(side, limit, order.qty_lots)
             if fills:
                 ids = self.ids
+                trade_id = ids.next_trade_id
                 touched: dict[int, None] = {}
                 client_ids = market.client_ids
-                volume = notional = 0
-                config = market.config
+                volume = price_lots = 0
+                taker_id = order.order_id
                 for maker, lots in fills:
                     price = maker.price_ticks
-                    trade = Trade(ids.trade_id(), symbol, price, lots, side, maker.order_id, order.order_id, ts)  # type: ignore[arg-type]
-                    trades.append(trade)
+                    trades.append(Trade(trade_id, symbol, price, lots, side, maker.order_id, taker_id, ts))  # type: ignore[arg-type]
+                    trade_id += 1
                     volume += lots
-                    notional += config.value_units(price, lots)  # type: ignore[arg-type]
+                    price_lots += price * lots  # type: ignore[operator]
                     touched[price] = None  # type: ignore[index]
                     seq += 2
                     if emit:
-                        events.append(TradeExecuted(symbol, seq - 1, ts, trade))
+                        events.append(TradeExecuted(symbol, seq - 1, ts, trades[-1]))
                         events.append(
                             OrderUpdated(symbol, seq, ts, maker.order_id, maker.client_order_id, maker.side, maker.status,
                                          maker.qty_lots - maker.remaining_lots, maker.remaining_lots, True)
@@ -525,10 +535,11 @@ class MatchingEngine:
                         if maker.client_order_id is not None:
                             client_ids.pop(maker.client_order_id, None)
                         market.remember(maker)
+                ids.next_trade_id = trade_id
                 market.recent_trades.extend(trades)
                 market.trade_count += len(trades)
                 market.volume_lots += volume
-                market.notional_units += notional
+                market.notional_units += price_lots * market.value_factor
                 market.last_price_ticks = trades[-1].price_ticks
                 order.remaining_lots = remaining
                 order.status = FILLED if remaining == 0 else PARTIALLY_FILLED

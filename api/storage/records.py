@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 FORMAT_VERSION = 1
 SUBMIT, CANCEL = 1, 2
-_SUBMIT = struct.Struct("<BHBBBqqqq")
+SUBMIT_FORMAT = _SUBMIT = struct.Struct("<BHBBBqqqq")
 _CANCEL = struct.Struct("<BHqq")
 SIDES = (BUY, SELL)
 TYPES = (LIMIT, MARKET, IOC, FOK)
