@@ -109,7 +109,7 @@ def serve(args: argparse.Namespace) -> int:
     try:
         socketio.run(app, **kwargs)  # type: ignore[arg-type]
     except KeyboardInterrupt:
-        pass
+        print("Stopping: writing a final snapshot", flush=True)
     finally:
         app.extensions["me_feed"].stop()
         from api.durability import close_store

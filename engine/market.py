@@ -6,8 +6,17 @@ from collections import OrderedDict, deque
 from typing import Any
 
 from engine.book import OrderBook, Trade
+from engine.events import (
+    Event,
+    LevelChanged,
+    OrderAccepted,
+    OrderCancelled,
+    OrderRejected,
+    OrderUpdated,
+    TradeExecuted,
+)
 from engine.numeric import format_trimmed, format_units
-from engine.order import Order
+from engine.order import CANCELLED, PENDING, REJECTED, Order
 from engine.symbols import FeeCalculator, SymbolConfig
 
 
@@ -137,6 +146,43 @@ class Market:
             "status": order.status,
             "timestamp": order.ts_ns / 1e9,
         }
+
+    def event_dict(self, event: Event) -> dict[str, Any]:
+        """Render an event with Decimal strings, adding ``event_type``."""
+        market = self
+        base: dict[str, Any] = {"symbol": event.symbol, "sequence": event.sequence, "timestamp": event.ts_ns / 1e9}
+        if isinstance(event, TradeExecuted):
+            base.update(market.trade_dict(event.trade))
+            base["event_type"] = "trade"
+        elif isinstance(event, OrderAccepted):
+            base.update(
+                event_type="accepted", order_id=event.order_id, client_order_id=event.client_order_id,
+                side=event.side, order_type=event.order_type, price=market.price(event.price_ticks),
+                quantity=market.qty(event.qty_lots), status=PENDING,
+            )
+        elif isinstance(event, OrderUpdated):
+            base.update(
+                event_type=event.status, order_id=event.order_id, client_order_id=event.client_order_id,
+                side=event.side, status=event.status, filled_quantity=market.qty(event.filled_lots),
+                remaining_quantity=market.qty(event.remaining_lots), is_maker=event.is_maker,
+            )
+        elif isinstance(event, OrderCancelled):
+            base.update(
+                event_type="cancelled", order_id=event.order_id, client_order_id=event.client_order_id,
+                side=event.side, status=CANCELLED, filled_quantity=market.qty(event.filled_lots),
+                remaining_quantity=market.qty(event.remaining_lots), reason=event.reason,
+            )
+        elif isinstance(event, OrderRejected):
+            base.update(
+                event_type="rejected", order_id=event.order_id, client_order_id=event.client_order_id,
+                side=event.side, order_type=event.order_type, status=REJECTED, reason=event.reason,
+            )
+        elif isinstance(event, LevelChanged):
+            base.update(
+                event_type="level", side=event.side, price=market.price(event.price_ticks),
+                quantity=market.qty(event.total_lots),
+            )
+        return base
 
     def bbo(self) -> dict[str, Any]:
         """Best bid/offer; rebuilt only when the top of the book changed. O(1)."""

@@ -37,17 +37,15 @@ from engine.order import (
     CANCELLED,
     FILLED,
     FOK,
-    IOC,
     LIMIT,
-    MARKET,
     PARTIALLY_FILLED,
-    PENDING,
     REJECTED,
     SELL,
     Order,
 )
 from engine.sequencing import Clock, IdSource, wall_clock_ns
 from engine.symbols import FeeCalculator, SymbolConfig
+from engine.validation import validate_order
 
 __all__ = [
     "MatchingEngine",
@@ -65,9 +63,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_SIDES = {"buy": BUY, "sell": SELL, "BUY": BUY, "SELL": SELL, "Buy": BUY, "Sell": SELL}
-_TYPES = {t: t for t in (LIMIT, MARKET, IOC, FOK)} | {t.upper(): t for t in (LIMIT, MARKET, IOC, FOK)}
-MAX_CLIENT_ORDER_ID_LENGTH = 64
 
 EventListener = Callable[[Event], None]
 DictHandler = Callable[[dict[str, Any]], None]
@@ -227,40 +222,7 @@ class MatchingEngine:
 
     def event_to_dict(self, event: Event) -> dict[str, Any]:
         """Render an event with Decimal strings, adding ``event_type``."""
-        market = self._markets[event.symbol]
-        base: dict[str, Any] = {"symbol": event.symbol, "sequence": event.sequence, "timestamp": event.ts_ns / 1e9}
-        if isinstance(event, TradeExecuted):
-            base.update(market.trade_dict(event.trade))
-            base["event_type"] = "trade"
-        elif isinstance(event, OrderAccepted):
-            base.update(
-                event_type="accepted", order_id=event.order_id, client_order_id=event.client_order_id,
-                side=event.side, order_type=event.order_type, price=market.price(event.price_ticks),
-                quantity=market.qty(event.qty_lots), status=PENDING,
-            )
-        elif isinstance(event, OrderUpdated):
-            base.update(
-                event_type=event.status, order_id=event.order_id, client_order_id=event.client_order_id,
-                side=event.side, status=event.status, filled_quantity=market.qty(event.filled_lots),
-                remaining_quantity=market.qty(event.remaining_lots), is_maker=event.is_maker,
-            )
-        elif isinstance(event, OrderCancelled):
-            base.update(
-                event_type="cancelled", order_id=event.order_id, client_order_id=event.client_order_id,
-                side=event.side, status=CANCELLED, filled_quantity=market.qty(event.filled_lots),
-                remaining_quantity=market.qty(event.remaining_lots), reason=event.reason,
-            )
-        elif isinstance(event, OrderRejected):
-            base.update(
-                event_type="rejected", order_id=event.order_id, client_order_id=event.client_order_id,
-                side=event.side, order_type=event.order_type, status=REJECTED, reason=event.reason,
-            )
-        elif isinstance(event, LevelChanged):
-            base.update(
-                event_type="level", side=event.side, price=market.price(event.price_ticks),
-                quantity=market.qty(event.total_lots),
-            )
-        return base
+        return self._markets[event.symbol].event_dict(event)
 
     # ---- COMMANDS --------------------------------------------------------------
 
@@ -281,8 +243,8 @@ class MatchingEngine:
         """
         started = time.perf_counter_ns()
         try:
-            market, side, order_type, qty_lots, price_ticks = self._validate(
-                symbol, side, order_type, quantity, price, client_order_id, post_only
+            market, side, order_type, qty_lots, price_ticks = validate_order(
+                self._markets, symbol, side, order_type, quantity, price, client_order_id, post_only
             )
         except EngineError as exc:
             return exc.to_dict()
@@ -406,67 +368,6 @@ class MatchingEngine:
 
     def _market_or_none(self, symbol: object) -> Market | None:
         return self._markets.get(symbol) if type(symbol) is str else None  # type: ignore[arg-type]
-
-    def _validate(
-        self, symbol: Any, side: Any, order_type: Any, quantity: Any, price: Any, client_order_id: Any, post_only: Any
-    ) -> tuple[Market, str, str, int, int | None]:
-        market = self._markets.get(symbol) if type(symbol) is str else None
-        if market is None:
-            if type(symbol) is not str:
-                raise ValidationError(RejectReason.INVALID_SYMBOL, f"symbol must be a string, not {type(symbol).__name__}")
-            raise SymbolNotFoundError(RejectReason.UNKNOWN_SYMBOL, f"symbol {symbol!r} is not traded here")
-        side_ = _SIDES.get(side) if type(side) is str else None
-        if side_ is None:
-            raise ValidationError(RejectReason.INVALID_SIDE, f"side must be 'buy' or 'sell', not {side!r}")
-        type_ = _TYPES.get(order_type) if type(order_type) is str else None
-        if type_ is None:
-            raise ValidationError(
-                RejectReason.INVALID_ORDER_TYPE, f"order_type must be one of limit, market, ioc, fok, not {order_type!r}"
-            )
-        if post_only is not False:
-            if post_only is not True:
-                raise ValidationError(RejectReason.INVALID_POST_ONLY, "post_only must be true or false")
-            if type_ is not LIMIT:
-                raise ValidationError(RejectReason.POST_ONLY_NOT_LIMIT, "post_only applies to limit orders only")
-        config = market.config
-        qty_lots = config.qty_scale.to_count(quantity, "quantity")
-        if qty_lots < market.min_lots:
-            if qty_lots <= 0:
-                raise ValidationError(RejectReason.QUANTITY_BELOW_MIN, f"quantity must be positive, got {quantity}")
-            raise ValidationError(
-                RejectReason.QUANTITY_BELOW_MIN, f"quantity {quantity} is below the minimum {config.min_quantity:f} for {symbol}"
-            )
-        if qty_lots > market.max_lots:
-            raise ValidationError(
-                RejectReason.QUANTITY_ABOVE_MAX, f"quantity {quantity} is above the maximum {config.max_quantity:f} for {symbol}"
-            )
-        price_ticks: int | None
-        if type_ is MARKET:
-            if price is not None:
-                raise ValidationError(RejectReason.PRICE_NOT_ALLOWED, "a market order takes no price")
-            price_ticks = None
-        else:
-            if price is None:
-                raise ValidationError(RejectReason.PRICE_REQUIRED, f"a {type_} order requires a price")
-            price_ticks = config.price_scale.to_count(price, "price")
-            if price_ticks <= 0:
-                raise ValidationError(RejectReason.PRICE_NOT_POSITIVE, f"price must be positive, got {price}")
-            if market.min_notional_units and config.value_units(price_ticks, qty_lots) < market.min_notional_units:
-                raise ValidationError(
-                    RejectReason.NOTIONAL_BELOW_MIN,
-                    f"order value {config.format_value(config.value_units(price_ticks, qty_lots))} is below "
-                    f"the minimum notional {config.min_notional:f} for {symbol}",
-                )
-        if client_order_id is not None and (
-            type(client_order_id) is not str
-            or not 0 < len(client_order_id) <= MAX_CLIENT_ORDER_ID_LENGTH
-            or not client_order_id.isprintable()
-        ):
-            raise ValidationError(
-                RejectReason.INVALID_CLIENT_ORDER_ID,
-                f"client_order_id must be 1 to {MAX_CLIENT_ORDER_ID_LENGTH} printable characters",
-            )
-        return market, side_, type_, qty_lots, price_ticks
 
     def _execute(self, market: Market, order: Order, post_only: bool) -> tuple[list[Trade], list[Event]]:
         """Run a validated order against the book. Called under the lock."""
@@ -665,19 +566,5 @@ def _symbol_not_found(symbol: object) -> dict[str, Any]:
     }
 
 
-# ---- presets -------------------------------------------------------------------
-
-def create_crypto_engine(**kwargs: Any) -> MatchingEngine:
-    """An engine with BTC, ETH, BNB and SOL against USDT, fees 0.1% / 0.1%."""
-    engine = MatchingEngine(FeeCalculator("0.001", "0.001"), **kwargs)
-    for symbol, min_qty in (("BTC-USDT", "0.00001"), ("ETH-USDT", "0.0001"), ("BNB-USDT", "0.001"), ("SOL-USDT", "0.01")):
-        engine.add_symbol(SymbolConfig(symbol, tick_size="0.01", min_quantity=min_qty, max_quantity="1000000", min_notional="10"))
-    return engine
-
-
-def create_forex_engine(**kwargs: Any) -> MatchingEngine:
-    """An engine with EUR-USD, GBP-USD (tick 0.00001) and USD-JPY (0.001), fees 0.01%."""
-    engine = MatchingEngine(FeeCalculator("0.0001", "0.0001"), **kwargs)
-    for symbol, tick in (("EUR-USD", "0.00001"), ("GBP-USD", "0.00001"), ("USD-JPY", "0.001")):
-        engine.add_symbol(SymbolConfig(symbol, tick_size=tick, min_quantity="1000", max_quantity="100000000", step_size="1"))
-    return engine
+# Presets live in engine.presets; imported here so that the original import path keeps working.
+from engine.presets import create_crypto_engine, create_forex_engine  # noqa: E402

@@ -242,7 +242,7 @@ class Store:
             try:
                 self.commit_pending()
             except BaseException:
-                pass
+                log.exception("could not flush the journal while closing")
         else:
             deadline = time.monotonic() + 10
             with self._cond:

@@ -1,7 +1,6 @@
 """Summary, thresholds and report files: JSON, per-second CSV, PNG charts, .hgrm."""
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -9,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scripts.csvfile import write_rows
 from scripts.loadtest.runner import RunState
 from scripts.loadtest.stats import Latency
 
@@ -108,13 +108,7 @@ def write_reports(summary: dict[str, Any], state: RunState, directory: Path) -> 
     p.write_text(json.dumps(summary, indent=2, default=str))
     paths.append(p)
     rows = [state.seconds[s].row() for s in sorted(state.seconds)]
-    p = directory / "timeseries.csv"
-    with p.open("w", newline="") as fh:
-        if rows:
-            writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-    paths.append(p)
+    paths.append(write_rows(directory / "timeseries.csv", rows))
     for name, hist in (("latency_from_intended", state.intended), ("latency_from_send", state.actual)):
         p = directory / f"{name}.hgrm"
         p.write_text(hgrm(hist))

@@ -5,7 +5,7 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 from scripts.loadtest.http import HttpConnection, HttpError
 from scripts.loadtest.profiles import Profile

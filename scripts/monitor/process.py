@@ -8,7 +8,7 @@ import psutil
 
 
 class ProcessNotFound(Exception):
-    pass
+    """No process matches the PID or port given."""
 
 
 def find_by_port(port: int) -> psutil.Process:

@@ -1,7 +1,6 @@
 """The sampling loop and its outputs: CSV, JSON and PNG plots on one wall-clock timeline."""
 from __future__ import annotations
 
-import csv
 import json
 import threading
 import time
@@ -10,6 +9,7 @@ from typing import Any
 
 import requests
 
+from scripts.csvfile import write_rows
 from scripts.monitor.process import ProcessSampler
 from scripts.monitor.server import sample_server
 
@@ -75,13 +75,7 @@ class Recorder:
         directory.mkdir(parents=True, exist_ok=True)
         rows = self.with_rates()
         paths = []
-        p = directory / "samples.csv"
-        with p.open("w", newline="") as fh:
-            if rows:
-                writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-                writer.writeheader()
-                writer.writerows(rows)
-        paths.append(p)
+        paths.append(write_rows(directory / "samples.csv", rows))
         p = directory / "monitor.json"
         p.write_text(json.dumps({"title": title, "interval_s": self.interval_s, "samples": rows,
                                  "marks": self.marks, "summary": summarize(rows), **(extra or {})}, indent=2, default=str))

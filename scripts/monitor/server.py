@@ -41,14 +41,14 @@ def sample_server(base_url: str, session: requests.Session, timeout_s: float = 2
         health_ms = (time.perf_counter() - t0) * 1000
         healthy = r.status_code == 200 and r.json().get("status") == "healthy"
     except (requests.RequestException, ValueError):
-        pass
+        healthy = False  # an unreachable or confused server is simply not healthy
     families: dict = {}
     try:
         r = session.get(f"{base_url}/metrics", timeout=timeout_s)
         if r.status_code == 200:
             families = {f.name: f for f in text_string_to_metric_families(r.text)}
     except requests.RequestException:
-        pass
+        families = {}  # no metrics this time: the sample records them as missing
     return ServerSample(
         ts=ts, healthy=healthy, health_ms=health_ms,
         orders_total=_sum(families, "matching_orders", "matching_orders_total"),
