@@ -207,3 +207,24 @@ def test_journal_admin_commands(tmp_path: Path) -> None:
     missing = subprocess.run([sys.executable, "-m", "api.cli", "journal", "stats", "--data-dir", str(tmp_path / "none")],
                              cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "no data" in missing.stderr
+
+
+def test_batch_policy_and_periodic_snapshots(tmp_path: Path) -> None:
+    import time
+
+    app = make_app(tmp_path, FSYNC="batch", FSYNC_BATCH_MS=20, SNAPSHOT_INTERVAL_S=1)
+    c = app.test_client()
+    results = trade_some(c, 12)
+    store = app.extensions["me_store"]
+    deadline = time.monotonic() + 5
+    while (store.durable_lsn < store.next_lsn - 1 or store.snapshot_lsn == 0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert store.durable_lsn == store.next_lsn - 1, "batch commits did not catch up"
+    assert store.snapshot_lsn > 0, "no periodic snapshot"
+    before = observable(c)
+    stop(app)
+    app2 = make_app(tmp_path)
+    assert observable(app2.test_client()) == before
+    assert app2.extensions["me_recovery"].snapshot_lsn > 0
+    assert [app2.test_client().get(f"/order/{r['order_id']}").status_code for r in results] == [200] * len(results)
+    stop(app2)
