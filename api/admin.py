@@ -67,7 +67,8 @@ def run_journal_command(action: str, data_dir: str | None) -> int:
 def _stats(path: Path, symbols: list[str]) -> int:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        first, last, count = conn.execute("SELECT MIN(lsn), MAX(lsn), COUNT(*) FROM journal").fetchone()
+        first, last, count, batches = conn.execute(
+            "SELECT MIN(lsn), MAX(lsn + count - 1), COALESCE(SUM(count), 0), COUNT(*) FROM journal").fetchone()
         snaps = conn.execute("SELECT lsn, created_at, LENGTH(state) FROM snapshots ORDER BY lsn").fetchall()
         trades = conn.execute("SELECT COUNT(*) FROM trades").fetchone()[0]
         orders = conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
@@ -75,7 +76,7 @@ def _stats(path: Path, symbols: list[str]) -> int:
         conn.close()
     size = sum(p.stat().st_size for p in path.parent.glob(DB_NAME + "*"))
     print(f"data: {path} ({size / 2**20:.1f} MiB with its WAL), symbols {', '.join(symbols)}")
-    print(f"journal: {count:,} records" + (f", {first:,} to {last:,}" if count else ""))
+    print(f"journal: {count:,} records" + (f", {first:,} to {last:,}, in {batches:,} commits" if count else ""))
     for lsn, created, length in snaps:
         print(f"snapshot: at record {lsn:,}, {length / 1024:.1f} KiB compressed, written {created:.0f}")
     print(f"history: {orders:,} orders, {trades:,} trades")

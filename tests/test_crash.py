@@ -10,7 +10,7 @@ from pathlib import Path
 
 import requests
 
-from api.storage.records import decode
+from api.storage.records import decode, unpack
 from engine.commands import SubmitCommand
 from engine.matcher import create_crypto_engine
 from engine.sequencing import IdSource
@@ -47,9 +47,9 @@ def load(url: str, seed: int, acked: list[dict], stop: threading.Event) -> None:
 def journal_commands(data_dir: Path) -> list:
     conn = sqlite3.connect(data_dir / "engine.db")
     symbols = __import__("json").loads(conn.execute("SELECT value FROM meta WHERE key='symbols'").fetchone()[0])
-    rows = conn.execute("SELECT rec FROM journal ORDER BY lsn").fetchall()
+    rows = conn.execute("SELECT recs FROM journal ORDER BY lsn").fetchall()
     conn.close()
-    return [decode(r[0], symbols) for r in rows]
+    return [decode(rec, symbols) for (blob,) in rows for rec in unpack(blob)]
 
 
 def reference_engine(commands: list):  # type: ignore[no-untyped-def]

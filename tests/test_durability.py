@@ -119,15 +119,17 @@ def test_history_beyond_memory_comes_from_the_database(tmp_path: Path) -> None:
     stop(app2)
 
 
-def corrupt(data_dir: Path, lsn_expr: str, how: str = "flip") -> int:
+def corrupt(data_dir: Path, which: str, how: str = "flip") -> int:
+    """Damage one journal batch ('first', 'middle' or 'last'); return its first record's position."""
     conn = sqlite3.connect(data_dir / "engine.db")
     with conn:
-        lsn = conn.execute(f"SELECT {lsn_expr} FROM journal").fetchone()[0]
-        if how == "flip":
-            conn.execute("UPDATE journal SET rec = CAST(X'01' || substr(rec, 2) AS BLOB) WHERE lsn = ?", (lsn,))
-            conn.execute("UPDATE journal SET crc = crc + 1 WHERE lsn = ?", (lsn,))
-        else:  # a torn write: the record's tail never made it
-            conn.execute("UPDATE journal SET rec = substr(rec, 1, 7) WHERE lsn = ?", (lsn,))
+        rows = [r[0] for r in conn.execute("SELECT lsn FROM journal ORDER BY lsn")]
+        lsn = {"first": rows[0], "middle": rows[len(rows) // 2], "last": rows[-1]}[which]
+        if how == "flip":  # one byte changed in place
+            conn.execute("UPDATE journal SET recs = CAST(substr(recs, 1, 5) || X'7F' || substr(recs, 7) AS BLOB) "
+                         "WHERE lsn = ?", (lsn,))
+        else:  # a torn write: the batch's tail never made it
+            conn.execute("UPDATE journal SET recs = substr(recs, 1, 7) WHERE lsn = ?", (lsn,))
     conn.close()
     return lsn
 
@@ -139,10 +141,10 @@ def test_torn_last_record_is_dropped(tmp_path: Path) -> None:
     before = observable(c)
     last = c.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "limit", "quantity": "0.2", "price": "1000"}).json
     stop(app)
-    lsn = corrupt(tmp_path, "MAX(lsn)", how="torn")
+    lsn = corrupt(tmp_path, "last", how="torn")
     app2 = make_app(tmp_path)
     rec = app2.extensions["me_recovery"]
-    assert rec.torn_record_dropped == lsn and "dropped an incomplete last record" in rec.describe()
+    assert rec.torn_record_dropped == lsn and "dropped an incomplete last batch" in rec.describe()
     c2 = app2.test_client()
     after = observable(c2)
     assert after["BTC-USDT"][:2] == before["BTC-USDT"][:2]  # the torn order is not there
@@ -159,14 +161,14 @@ def test_corrupt_middle_record_refuses_to_start(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     trade_some(app.test_client(), 10)
     stop(app)
-    lsn = corrupt(tmp_path, "MIN(lsn) + 3")
+    lsn = corrupt(tmp_path, "middle")
     with pytest.raises(StoreError) as err:
         make_app(tmp_path)
-    assert str(tmp_path / "engine.db") in str(err.value) and f"record {lsn} " in str(err.value)
+    assert str(tmp_path / "engine.db") in str(err.value) and f"journal records {lsn} to" in str(err.value)
     # the server says the same and exits non-zero; the offline check agrees
     proc = subprocess.run([sys.executable, "-m", "api", "--port", "1", "--data-dir", str(tmp_path)], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2 and f"record {lsn} " in proc.stderr and "refusing to start" in proc.stderr
+    assert proc.returncode == 2 and f"journal records {lsn} to" in proc.stderr and "refusing to start" in proc.stderr
     check = subprocess.run([sys.executable, "-m", "api.cli", "journal", "verify", "--data-dir", str(tmp_path)],
                            cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert check.returncode == 1 and "corrupt" in check.stderr
@@ -228,3 +230,32 @@ def test_batch_policy_and_periodic_snapshots(tmp_path: Path) -> None:
     assert app2.extensions["me_recovery"].snapshot_lsn > 0
     assert [app2.test_client().get(f"/order/{r['order_id']}").status_code for r in results] == [200] * len(results)
     stop(app2)
+
+
+def test_snapshot_inside_a_commit_batch(tmp_path: Path) -> None:
+    from api.storage.recovery import recover
+    from api.storage.store import Store
+    from engine.state import export_state
+
+    engine = create_crypto_engine()
+    store = Store.open(tmp_path, engine.symbols, "batch")
+    engine.journal = store
+    for i in range(5):
+        engine.submit_order(SYM, "sell", "limit", "0.1", str(30000 + i))
+    take_snapshot(engine, store)  # at record 5, while records 1-5 are still uncommitted
+    engine.submit_order(SYM, "buy", "limit", "0.25", "30001")
+    assert engine.cancel_order(SYM, 3)["success"]
+    engine.submit_order(SYM, "buy", "market", "0.1")
+    store.commit_pending()  # records 1-8 in one batch
+    store.close()
+    fresh = create_crypto_engine()
+    again = Store.open(tmp_path, fresh.symbols)
+    result = recover(fresh, again)
+    again.close()
+    assert (result.snapshot_lsn, result.replayed, result.last_lsn) == (5, 3, 8)
+    ours, theirs = export_state(engine), export_state(fresh)
+    for state in (ours, theirs):
+        for market in state["markets"].values():
+            market.pop("history")  # the timestamps differ: this engine used the wall clock
+    assert ours["markets"][SYM]["resting"] == theirs["markets"][SYM]["resting"]
+    assert ours == theirs

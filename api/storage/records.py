@@ -1,10 +1,15 @@
-"""The journal's binary record format (version 1) and its checksum.
+"""The journal's binary format (version 1) and its checksum.
+
+The journal stores one row per group commit: the position (lsn) of its first
+record, how many records it holds, and the records one after the other, each
+preceded by its length (H, little-endian).  A record:
 
 submit: B kind=1, H symbol index, B side, B order type, B post_only, q order_id, q ts_ns,
         q qty_lots, q price_ticks (-1 for none), then the client order id in UTF-8
 cancel: B kind=2, H symbol index, q order_id, q ts_ns
-The checksum is the CRC-32 of the record's bytes, seeded with its position (lsn), so
-a record that moved or changed is caught.
+
+The checksum is the CRC-32 of a row's bytes seeded with its first position, so a
+batch that moved or changed is caught.
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ FORMAT_VERSION = 1
 SUBMIT, CANCEL = 1, 2
 SUBMIT_FORMAT = _SUBMIT = struct.Struct("<BHBBBqqqq")
 _CANCEL = struct.Struct("<BHqq")
+LENGTH = struct.Struct("<H")
 SIDES = (BUY, SELL)
 TYPES = (LIMIT, MARKET, IOC, FOK)
 _SIDE_CODE = {s: i for i, s in enumerate(SIDES)}
@@ -50,8 +56,28 @@ def decode(rec: bytes, symbols: list[str]) -> Command:
     raise ValueError(f"unknown record kind {kind}")
 
 
-def checksum(lsn: int, rec: bytes) -> int:
-    return zlib.crc32(rec, lsn & 0xFFFFFFFF)
+def checksum(lsn: int, blob: bytes) -> int:
+    return zlib.crc32(blob, lsn & 0xFFFFFFFF)
+
+
+def pack(records: list[bytes]) -> bytes:
+    """Length-prefixed records, one after the other."""
+    length = LENGTH.pack
+    return b"".join(length(len(r)) + r for r in records)
+
+
+def unpack(blob: bytes) -> list[bytes]:
+    """The records of one journal row (the inverse of :func:`pack`)."""
+    out = []
+    offset, end = 0, len(blob)
+    while offset < end:
+        (size,) = LENGTH.unpack_from(blob, offset)
+        offset += 2
+        if offset + size > end:
+            raise ValueError("a record runs past the end of its batch")
+        out.append(blob[offset:offset + size])
+        offset += size
+    return out
 
 
 def replay(engine: "MatchingEngine", rec: bytes, symbols: list[str]) -> None:

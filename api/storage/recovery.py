@@ -5,13 +5,12 @@ import gc
 import json
 import logging
 import struct
-from zlib import crc32
 import time
 import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from api.storage.records import SIDES, SUBMIT, SUBMIT_FORMAT, TYPES, checksum, replay
+from api.storage.records import LENGTH, SIDES, SUBMIT, SUBMIT_FORMAT, TYPES, checksum, replay
 from api.storage.store import Store, StoreError
 from engine.matcher import MatchingEngine
 from engine.state import import_state
@@ -31,7 +30,7 @@ class Recovery:
         text = (f"recovered: snapshot at record {self.snapshot_lsn}, {self.replayed:,} journal records replayed "
                 f"in {self.seconds:.2f} s (last record {self.last_lsn})")
         if self.torn_record_dropped is not None:
-            text += f"; dropped an incomplete last record at {self.torn_record_dropped}"
+            text += f"; dropped an incomplete last batch at record {self.torn_record_dropped}"
         return text
 
 
@@ -48,9 +47,10 @@ def load_snapshot(store: Store) -> tuple[int, dict[str, Any] | None]:
 def recover(engine: MatchingEngine, store: Store, dry_run: bool = False) -> Recovery:
     """Bring an engine with empty books to the state the data directory describes.
 
-    A last record that fails its checksum is a write that never completed (it was
-    never acknowledged): it is dropped and logged (left in place with ``dry_run``).
-    Any other bad record stops start-up with the file and the record's position.
+    A last batch that fails its checksum is a write that never completed (under
+    ``always`` none of it was acknowledged): it is dropped and logged (left in place
+    with ``dry_run``).  Any other bad batch stops start-up with the file and the
+    records' positions.
     """
     started = time.perf_counter()
     snap_lsn, state = load_snapshot(store)
@@ -67,40 +67,55 @@ def recover(engine: MatchingEngine, store: Store, dry_run: bool = False) -> Reco
     gc.disable()
     replayed = 0
     torn = None
-    expected = snap_lsn + 1
+    expected = None
     symbols = store.symbols
     apply_submit = engine.apply_submit
-    unpack_submit, submit_size = SUBMIT_FORMAT.unpack_from, SUBMIT_FORMAT.size
+    unpack_submit, submit_size, length = SUBMIT_FORMAT.unpack_from, SUBMIT_FORMAT.size, LENGTH.unpack_from
     try:
-        cur = store.conn.execute("SELECT lsn, rec, crc FROM journal WHERE lsn > ? ORDER BY lsn", (snap_lsn,))
-        for lsn, rec, crc in cur:
-            if lsn != expected:
-                raise StoreError(f"{store.path}: journal record {expected} is missing (next is {lsn}); refusing to start")
-            if crc32(rec, lsn & 0xFFFFFFFF) != crc:  # records.checksum, inlined
-                if lsn == last:
-                    torn = lsn
-                    break
-                raise StoreError(f"{store.path}: journal record {lsn} of {last} is corrupt (checksum mismatch); "
+        cur = store.conn.execute("SELECT lsn, count, recs, crc FROM journal WHERE lsn + count - 1 > ? ORDER BY lsn",
+                                 (snap_lsn,))
+        for first, count, blob, crc in cur:
+            if expected is not None and first != expected:
+                raise StoreError(f"{store.path}: journal records {expected} to {first - 1} are missing; refusing to start")
+            if first > snap_lsn + 1 and expected is None:
+                raise StoreError(f"{store.path}: journal records {snap_lsn + 1} to {first - 1} are missing; "
                                  "refusing to start")
+            where = f"journal records {first} to {first + count - 1} (batch at {first})"
+            if checksum(first, blob) != crc:
+                if first == last:
+                    torn = first
+                    break
+                raise StoreError(f"{store.path}: {where} are corrupt (checksum mismatch); refusing to start")
+            lsn, offset, end = first, 0, len(blob)
             try:
-                if rec[0] == SUBMIT:  # records.replay, inlined: this loop runs once per record
-                    _, sym, side, otype, post, oid, ts, qty, price = unpack_submit(rec)
-                    apply_submit(symbols[sym], SIDES[side], TYPES[otype], qty, None if price < 0 else price,
-                                 rec[submit_size:].decode() if len(rec) > submit_size else None, post == 1, oid, ts)
-                else:
-                    replay(engine, rec, symbols)
+                while offset < end:
+                    (size,) = length(blob, offset)
+                    start = offset + 2
+                    offset = start + size
+                    if lsn > snap_lsn:  # a snapshot may fall inside a batch
+                        if blob[start] == SUBMIT:  # records.replay, inlined: this runs once per record
+                            _, sym, side, otype, post, oid, ts, qty, price = unpack_submit(blob, start)
+                            apply_submit(symbols[sym], SIDES[side], TYPES[otype], qty, None if price < 0 else price,
+                                         blob[start + submit_size:offset].decode() if size > submit_size else None,
+                                         post == 1, oid, ts)
+                        else:
+                            replay(engine, blob[start:offset], symbols)
+                        replayed += 1
+                    lsn += 1
             except (ValueError, IndexError, UnicodeDecodeError, struct.error) as exc:
                 raise StoreError(f"{store.path}: journal record {lsn} cannot be replayed: {exc}") from None
-            replayed += 1
-            expected = lsn + 1
+            if lsn != first + count:
+                raise StoreError(f"{store.path}: {where} hold {lsn - first} records, not {count}; refusing to start")
+            expected = first + count
     finally:
         engine.journal = journal
         if gc_enabled:
             gc.enable()
     if torn is not None and not dry_run:
-        log.warning("dropping incomplete last journal record", extra={"file": str(store.path), "lsn": torn})
+        log.warning("dropping an incomplete last journal batch", extra={"file": str(store.path), "lsn": torn})
         with store.conn:
             store.conn.execute("DELETE FROM journal WHERE lsn = ?", (torn,))
-        store.next_lsn = torn
+        store.next_lsn = store._pending_first = torn
         store.durable_lsn = torn - 1
-    return Recovery(snap_lsn, replayed, expected - 1, torn, time.perf_counter() - started)
+    last_applied = (expected - 1) if expected is not None else snap_lsn
+    return Recovery(snap_lsn, replayed, last_applied, torn, time.perf_counter() - started)

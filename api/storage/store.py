@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from api.storage import history
-from api.storage.records import FORMAT_VERSION, checksum, encode
+from api.storage.records import FORMAT_VERSION, checksum, encode, pack
 from engine.commands import Command
 from engine.events import Event
 
@@ -33,7 +33,8 @@ DB_NAME = "engine.db"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS journal (lsn INTEGER PRIMARY KEY, rec BLOB NOT NULL, crc INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS journal (lsn INTEGER PRIMARY KEY, count INTEGER NOT NULL, recs BLOB NOT NULL,
+                                    crc INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS snapshots (lsn INTEGER PRIMARY KEY, created_at REAL NOT NULL, state BLOB NOT NULL,
                                       crc INTEGER NOT NULL);
 """ + history.SCHEMA
@@ -69,7 +70,8 @@ class Store:
         self.next_lsn = 1
         self.durable_lsn = 0
         self.snapshot_lsn = 0
-        self._pending: list[tuple[int, bytes, int]] = []
+        self._pending: list[bytes] = []  # encoded records from _pending_first on
+        self._pending_first = 1
         self._rows = history.Rows()
         self._cond = threading.Condition()
         self._buffer_lock = threading.Lock()  # the engine's threads append, the committer swaps
@@ -102,10 +104,11 @@ class Store:
         store = cls(path, conn, symbols, fsync, batch_ms)
         store.reader = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         store._check_meta()
-        row = conn.execute("SELECT MAX(lsn) FROM journal").fetchone()
+        row = conn.execute("SELECT MAX(lsn + count - 1) FROM journal").fetchone()
         snap = conn.execute("SELECT MAX(lsn) FROM snapshots").fetchone()
         store.next_lsn = max(row[0] or 0, snap[0] or 0) + 1
         store.durable_lsn = store.next_lsn - 1
+        store._pending_first = store.next_lsn
         store.snapshot_lsn = snap[0] or 0
         return store
 
@@ -130,11 +133,10 @@ class Store:
 
     def record(self, command: Command) -> None:
         """CommandJournal: called inside the engine lock, in execution order."""
-        lsn = self.next_lsn
-        self.next_lsn = lsn + 1
         rec = encode(command, self.symbol_index)
         with self._buffer_lock:
-            self._pending.append((lsn, rec, checksum(lsn, rec)))
+            self.next_lsn += 1
+            self._pending.append(rec)
 
     def on_event(self, event: Event) -> None:
         """Engine listener: history rows for trades and finished orders."""
@@ -166,11 +168,13 @@ class Store:
         """Write everything buffered so far in one transaction; wake the waiters."""
         with self._buffer_lock:
             batch, self._pending = self._pending, []
+            first = self._pending_first
+            self._pending_first = first + len(batch)
             rows = self._rows.take()
         if not batch and not rows:
             return
         try:
-            self._run_blocking(self._write, batch, rows)
+            self._run_blocking(self._write, first, batch, rows)
         except BaseException as exc:  # a failing disk must not look like success
             self._failed = exc
             log.exception("journal write failed; acknowledgements stop")
@@ -178,17 +182,19 @@ class Store:
                 self._cond.notify_all()
             raise
         if batch:
-            self.durable_lsn = batch[-1][0]
+            self.durable_lsn = first + len(batch) - 1
         self.commits += 1
         with self._cond:
             self._cond.notify_all()
 
-    def _write(self, batch: list[tuple[int, bytes, int]], rows: history.Taken) -> None:
+    def _write(self, first: int, batch: list[bytes], rows: history.Taken) -> None:
         conn = self.conn
         conn.execute("BEGIN")
         try:
             if batch:
-                conn.executemany("INSERT INTO journal (lsn, rec, crc) VALUES (?, ?, ?)", batch)
+                blob = pack(batch)
+                conn.execute("INSERT INTO journal (lsn, count, recs, crc) VALUES (?, ?, ?, ?)",
+                             (first, len(batch), blob, checksum(first, blob)))
             history.write(conn, rows)
             conn.execute("COMMIT")
         except BaseException:
@@ -227,7 +233,7 @@ class Store:
                     keep = [r[0] for r in self.conn.execute("SELECT lsn FROM snapshots ORDER BY lsn DESC LIMIT 2")]
                     floor = keep[-1]
                     self.conn.execute("DELETE FROM snapshots WHERE lsn < ?", (floor,))
-                    self.conn.execute("DELETE FROM journal WHERE lsn <= ?", (floor,))
+                    self.conn.execute("DELETE FROM journal WHERE lsn + count - 1 <= ?", (floor,))
 
         self._run_blocking(write)
         self.snapshot_lsn = lsn
