@@ -332,37 +332,47 @@ class MatchingEngine:
 
     def apply_submit(self, symbol: str, side: str, order_type: str, qty_lots: int, price_ticks: int | None,
                      client_order_id: str | None, post_only: bool, order_id: int, ts_ns: int) -> None:
-        """:meth:`apply` for a recorded order, from its fields (the replay hot path)."""
+        """:meth:`apply` for a recorded order, from its fields."""
+        with self._lock:
+            self.apply_submit_locked(symbol, side, order_type, qty_lots, price_ticks, client_order_id, post_only,
+                                     order_id, ts_ns)
+
+    def apply_submit_locked(self, symbol: str, side: str, order_type: str, qty_lots: int, price_ticks: int | None,
+                            client_order_id: str | None, post_only: bool, order_id: int, ts_ns: int) -> None:
+        """:meth:`apply_submit` for a caller that holds ``_lock`` across many records (recovery)."""
         market = self._markets.get(symbol)
         if market is None:
             raise ValueError(f"journal names unknown symbol {symbol!r}")
-        with self._lock:
-            ids = self.ids
-            if order_id < ids.next_order_id:
-                raise ValueError(f"order id {order_id} was already used")
-            ids.next_order_id = order_id + 1
-            order = Order(order_id, symbol, side, order_type, price_ticks, qty_lots, client_order_id, ts_ns)
-            _, events = self._execute(market, order, post_only)
-            if self.journal is not None:
-                self.journal.record(SubmitCommand(symbol, side, order_type, qty_lots, price_ticks, client_order_id,
-                                                  post_only, order_id, ts_ns))
-            if events:
-                self._dispatch(market, events)
+        ids = self.ids
+        if order_id < ids.next_order_id:
+            raise ValueError(f"order id {order_id} was already used")
+        ids.next_order_id = order_id + 1
+        order = Order(order_id, symbol, side, order_type, price_ticks, qty_lots, client_order_id, ts_ns)
+        _, events = self._execute(market, order, post_only)
+        if self.journal is not None:
+            self.journal.record(SubmitCommand(symbol, side, order_type, qty_lots, price_ticks, client_order_id,
+                                              post_only, order_id, ts_ns))
+        if events:
+            self._dispatch(market, events)
 
     def apply_cancel(self, symbol: str, order_id: int, ts_ns: int) -> None:
         """:meth:`apply` for a recorded cancel."""
+        with self._lock:
+            self.apply_cancel_locked(symbol, order_id, ts_ns)
+
+    def apply_cancel_locked(self, symbol: str, order_id: int, ts_ns: int) -> None:
+        """:meth:`apply_cancel` for a caller that holds ``_lock``."""
         market = self._markets.get(symbol)
         if market is None:
             raise ValueError(f"journal names unknown symbol {symbol!r}")
-        with self._lock:
-            order = market.book.get_order(order_id)
-            if order is None:
-                raise ValueError(f"cancel of order {order_id}, which is not resting")
-            events = self._cancel_locked(market, order, "user", ts_ns)
-            if self.journal is not None:
-                self.journal.record(CancelCommand(symbol, order_id, ts_ns))
-            if events:
-                self._dispatch(market, events)
+        order = market.book.get_order(order_id)
+        if order is None:
+            raise ValueError(f"cancel of order {order_id}, which is not resting")
+        events = self._cancel_locked(market, order, "user", ts_ns)
+        if self.journal is not None:
+            self.journal.record(CancelCommand(symbol, order_id, ts_ns))
+        if events:
+            self._dispatch(market, events)
 
     # ---- internals -------------------------------------------------------------
 

@@ -80,15 +80,15 @@ def unpack(blob: bytes) -> list[bytes]:
     return out
 
 
-def replay(engine: "MatchingEngine", rec: bytes, symbols: list[str]) -> None:
-    """Apply one record to ``engine`` without building a command object (recovery's hot path)."""
+def replay_locked(engine: "MatchingEngine", rec: bytes, symbols: list[str]) -> None:
+    """Apply one record to ``engine``, whose lock the caller holds, without building a command object."""
     kind = rec[0]
     if kind == SUBMIT:
         _, sym, side, otype, post, oid, ts, qty, price = _SUBMIT.unpack_from(rec)
-        engine.apply_submit(symbols[sym], SIDES[side], TYPES[otype], qty, None if price < 0 else price,
-                            rec[_SUBMIT.size:].decode() if len(rec) > _SUBMIT.size else None, post == 1, oid, ts)
+        engine.apply_submit_locked(symbols[sym], SIDES[side], TYPES[otype], qty, None if price < 0 else price,
+                                   rec[_SUBMIT.size:].decode() if len(rec) > _SUBMIT.size else None, post == 1, oid, ts)
     elif kind == CANCEL:
         _, sym, oid, ts = _CANCEL.unpack(rec)
-        engine.apply_cancel(symbols[sym], oid, ts)
+        engine.apply_cancel_locked(symbols[sym], oid, ts)
     else:
         raise ValueError(f"unknown record kind {kind}")

@@ -10,7 +10,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from api.storage.records import LENGTH, SIDES, SUBMIT, SUBMIT_FORMAT, TYPES, checksum, replay
+from api.storage.records import LENGTH, SIDES, SUBMIT, SUBMIT_FORMAT, TYPES, checksum, replay_locked
 from api.storage.store import Store, StoreError
 from engine.matcher import MatchingEngine
 from engine.state import import_state
@@ -69,8 +69,9 @@ def recover(engine: MatchingEngine, store: Store, dry_run: bool = False) -> Reco
     torn = None
     expected = None
     symbols = store.symbols
-    apply_submit = engine.apply_submit
+    apply_submit = engine.apply_submit_locked
     unpack_submit, submit_size, length = SUBMIT_FORMAT.unpack_from, SUBMIT_FORMAT.size, LENGTH.unpack_from
+    engine._lock.acquire()  # one acquisition for the whole replay; nothing else runs yet
     try:
         cur = store.conn.execute("SELECT lsn, count, recs, crc FROM journal WHERE lsn + count - 1 > ? ORDER BY lsn",
                                  (snap_lsn,))
@@ -99,7 +100,7 @@ def recover(engine: MatchingEngine, store: Store, dry_run: bool = False) -> Reco
                                          blob[start + submit_size:offset].decode() if size > submit_size else None,
                                          post == 1, oid, ts)
                         else:
-                            replay(engine, blob[start:offset], symbols)
+                            replay_locked(engine, blob[start:offset], symbols)
                         replayed += 1
                     lsn += 1
             except (ValueError, IndexError, UnicodeDecodeError, struct.error) as exc:
@@ -108,6 +109,7 @@ def recover(engine: MatchingEngine, store: Store, dry_run: bool = False) -> Reco
                 raise StoreError(f"{store.path}: {where} hold {lsn - first} records, not {count}; refusing to start")
             expected = first + count
     finally:
+        engine._lock.release()
         engine.journal = journal
         if gc_enabled:
             gc.enable()
