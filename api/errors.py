@@ -77,8 +77,9 @@ def register_error_handlers(app: Flask) -> None:
         response.status_code = code
         if code == 429:
             response.headers["Retry-After"] = str(_retry_after_seconds())
-        if code == 405 and exc.valid_methods if hasattr(exc, "valid_methods") else False:  # type: ignore[attr-defined]
-            response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        allowed = getattr(exc, "valid_methods", None)
+        if code == 405 and allowed:
+            response.headers["Allow"] = ", ".join(allowed)
         return response
 
     @app.errorhandler(Exception)
