@@ -160,3 +160,15 @@ def test_reconnects_after_server_restart(browser, port: int) -> None:  # type: i
             pg.page.wait_for_function("document.querySelector('#best-bid').textContent === '12345.00'", timeout=15_000)
     finally:
         pg.close()
+
+
+def test_fits_a_phone_width(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.goto(server)
+        page.wait_for_selector("#conn.up", timeout=15_000)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert page.is_visible("#order-form") and page.is_visible("#bids")
+    finally:
+        context.close()
