@@ -169,6 +169,6 @@ def test_fits_a_phone_width(browser, server: str) -> None:  # type: ignore[no-un
         page.goto(server)
         page.wait_for_selector("#conn.up", timeout=15_000)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-        assert page.is_visible("#order-form") and page.is_visible("#bids")
+        assert page.is_visible("#order-form") and page.is_visible("#book-h") and page.is_visible("#mine-h")
     finally:
         context.close()
