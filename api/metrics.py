@@ -28,12 +28,26 @@ class Metrics:
         self.feed_queue = Gauge("feed_queue_depth", "Engine events waiting to be published", registry=r)
         self.feed_emits = Counter("feed_emits", "Socket.IO messages emitted", ["event"], registry=r)
 
+        # labels() builds and looks up a key under a lock on every call; the children it
+        # returns are stable, so the order path keeps them in plain dicts.
+        self._children: dict[tuple, Any] = {}
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        key = (id(metric), *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
     def observe_order(self, result: dict[str, Any]) -> None:
         symbol = result["symbol"]
-        self.orders.labels(symbol, result["order_type"], result["status"]).inc()
+        self._child(self.orders, symbol, result["order_type"], result["status"]).inc()
         if result["trades"]:
-            self.trades.labels(symbol).inc(len(result["trades"]))
-        self.order_latency.labels(symbol).observe(result["processing_time_ms"] / 1000)
+            self._child(self.trades, symbol).inc(len(result["trades"]))
+        self._child(self.order_latency, symbol).observe(result["processing_time_ms"] / 1000)
+
+    def http_observe(self, method: str, endpoint: str, status: int, seconds: float) -> None:
+        self._child(self.http, method, endpoint, str(status)).observe(seconds)
 
 
 def init_metrics(app: Flask) -> Metrics:
@@ -50,7 +64,7 @@ def init_metrics(app: Flask) -> Metrics:
         if started is not None:
             # The rule, not the path, so that arbitrary paths cannot blow up label cardinality.
             endpoint = request.url_rule.rule if request.url_rule is not None else "unmatched"
-            metrics.http.labels(request.method, endpoint, str(response.status_code)).observe(time.perf_counter() - started)
+            metrics.http_observe(request.method, endpoint, response.status_code, time.perf_counter() - started)
         return response
 
     @app.get("/metrics")

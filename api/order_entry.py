@@ -8,12 +8,12 @@ app's RATE_LIMIT), and passes every other request to the Flask app unchanged.
 """
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
 from typing import Any, Callable, Iterable
 
+import orjson
 from flask import Flask
 from limits import parse_many
 
@@ -56,7 +56,6 @@ class OrderEntry:
         self.max_length: int = app.config["MAX_CONTENT_LENGTH"]
         self.limit_enabled: bool = app.config["RATE_LIMIT_ENABLED"]
         self.limits = parse_many(app.config["RATE_LIMIT"])
-        self._http = self.metrics.http
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != "/order":
@@ -81,7 +80,7 @@ class OrderEntry:
         except Exception:  # a bug of ours, never the client's input
             log.exception("unhandled error in POST /order")
             status, payload = 500, {"error": "internal error", "error_code": "INTERNAL_ERROR", "reason": "INTERNAL_ERROR"}
-        body = json.dumps(payload, separators=(",", ":")).encode()
+        body = orjson.dumps(payload)
         start_response(_REASONS.get(status, f"{status} ERROR"),
                        [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *headers])
         metrics = self.metrics
@@ -92,7 +91,7 @@ class OrderEntry:
                                           "status": payload["status"]})
         elif "error_code" in payload and status in (400, 404):
             metrics.order_errors.labels(payload["error_code"]).inc()
-        self._http.labels("POST", "/order", str(status)).observe(time.perf_counter() - started)
+        self.metrics.http_observe("POST", "/order", status, time.perf_counter() - started)
         return [body]
 
     def _read_json(self, environ: dict[str, Any]) -> dict[str, Any]:
