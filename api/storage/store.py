@@ -94,18 +94,22 @@ class Store:
         except OSError as exc:
             raise StoreError(f"cannot create the data directory {directory}: {exc}") from None
         path = directory / DB_NAME
+        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        store = cls(path, conn, symbols, fsync, batch_ms)
         try:
-            conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.executescript(SCHEMA)
+            store._check_meta()
+            row = conn.execute("SELECT MAX(lsn + count - 1) FROM journal").fetchone()
+            snap = conn.execute("SELECT MAX(lsn) FROM snapshots").fetchone()
         except sqlite3.DatabaseError as exc:
+            conn.close()
             raise StoreError(f"{path} is not a usable database: {exc}") from None
-        store = cls(path, conn, symbols, fsync, batch_ms)
+        except StoreError:
+            conn.close()
+            raise
         store.reader = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        store._check_meta()
-        row = conn.execute("SELECT MAX(lsn + count - 1) FROM journal").fetchone()
-        snap = conn.execute("SELECT MAX(lsn) FROM snapshots").fetchone()
         store.next_lsn = max(row[0] or 0, snap[0] or 0) + 1
         store.durable_lsn = store.next_lsn - 1
         store._pending_first = store.next_lsn
