@@ -15,7 +15,7 @@ from engine.events import (
     OrderUpdated,
     TradeExecuted,
 )
-from engine.numeric import format_trimmed, format_units
+from engine.numeric import Memo, format_trimmed, format_units
 from engine.order import CANCELLED, PENDING, REJECTED, Order
 from engine.symbols import FeeCalculator, SymbolConfig
 
@@ -42,8 +42,7 @@ class Market:
         "last_price_ticks",
         "fee_decimals",
         "value_decimals",
-        "_bbo_key",
-        "_bbo_cache",
+        "_mid_text",
         "zero_fee",
         "value_factor",
     )
@@ -69,8 +68,10 @@ class Market:
         self.fee_decimals = config.value_decimals + fees.decimals
         self.zero_fee = format_units(0, config.price_scale.decimals)
         self.value_factor = config.price_scale.unit * config.qty_scale.unit  # ticks x lots -> value units
-        self._bbo_key: tuple | None = None
-        self._bbo_cache: dict[str, Any] = {}
+        scale = config.price_scale
+        # (bid + ask) / 2 may fall on half a tick: one more decimal keeps it exact.
+        self._mid_text: dict[int, str] = Memo(
+            lambda twice_mid: format_trimmed(twice_mid * scale.unit * 5, scale.decimals + 1, scale.decimals))
 
     def remember(self, order: Order) -> None:
         """Keep a finished order for status queries, evicting the oldest past the limit.
@@ -185,37 +186,23 @@ class Market:
         return base
 
     def bbo(self) -> dict[str, Any]:
-        """Best bid/offer; rebuilt only when the top of the book changed. O(1)."""
+        """Best bid/offer with quantities, spread and mid. O(1); texts come from memo tables."""
         book = self.book
-        bid, ask = book.best_bid(), book.best_ask()
-        key = (bid, ask, None if bid is None else book._bids[bid].total_lots,
-               None if ask is None else book._asks[ask].total_lots)
-        if key == self._bbo_key:
-            out = self._bbo_cache.copy()
-            out["sequence"] = book.sequence
-            return out
-        out = self._bbo_build(bid, ask)
-        self._bbo_key, self._bbo_cache = key, out
-        return out.copy()
-
-    def _bbo_build(self, bid: int | None, ask: int | None) -> dict[str, Any]:
-        book = self.book
-        price_fmt = self.config.price_scale.text.__getitem__
-        out: dict[str, Any] = {
-            "symbol": book.symbol,
-            "bid": None if bid is None else price_fmt(bid),
-            "ask": None if ask is None else price_fmt(ask),
-            "bid_quantity": None if bid is None else self.qty(book.level_total("buy", bid)),
-            "ask_quantity": None if ask is None else self.qty(book.level_total("sell", ask)),
-            "spread": None,
-            "mid": None,
-            "sequence": book.sequence,
-        }
-        if bid is not None and ask is not None:
-            scale = self.config.price_scale
-            out["spread"] = price_fmt(ask - bid)
-            # (bid + ask) / 2 may fall on half a tick: one more decimal keeps it exact.
-            out["mid"] = format_trimmed((bid + ask) * scale.unit * 5, scale.decimals + 1, scale.decimals)
+        bids, asks = book._bid_prices._lists, book._ask_prices._lists  # ends of the SortedLists
+        price, qty = self.config.price_scale.text, self.config.qty_scale.text
+        out: dict[str, Any] = {"symbol": book.symbol, "bid": None, "ask": None, "bid_quantity": None,
+                               "ask_quantity": None, "spread": None, "mid": None, "sequence": book.sequence}
+        if bids:
+            bid = bids[-1][-1]
+            out["bid"] = price[bid]
+            out["bid_quantity"] = qty[book._bids[bid].total_lots]
+        if asks:
+            ask = asks[0][0]
+            out["ask"] = price[ask]
+            out["ask_quantity"] = qty[book._asks[ask].total_lots]
+            if bids:
+                out["spread"] = price[ask - bid]
+                out["mid"] = self._mid_text[bid + ask]
         return out
 
     def statistics(self) -> dict[str, Any]:

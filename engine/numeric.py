@@ -19,7 +19,7 @@ MAX_INTEGER_DIGITS = 24
 _CACHE_LIMIT = 65_536
 
 
-class _Memo(dict):
+class Memo(dict):
     """A bounded memo: ``memo[key]`` computes a missing entry with ``compute``.
 
     Subscripting a dict subclass stays in C on a hit, which is most of the time:
@@ -56,9 +56,9 @@ class Scale:
         self.unit = int(inc.scaleb(self.decimals))  # increment in 10**-decimals units
         self._factor = 10 ** self.decimals
         # count -> fixed-point text, and (for str inputs) text -> count, memoised.
-        self.text: dict[int, str] = _Memo(lambda count: format_units(count * self.unit, self.decimals))
-        self._price_counts: dict[str, int] = _Memo(lambda text: self._count(text, "price"))
-        self._qty_counts: dict[str, int] = _Memo(lambda text: self._count(text, "quantity"))
+        self.text: dict[int, str] = Memo(lambda count: format_units(count * self.unit, self.decimals))
+        self._price_counts: dict[str, int] = Memo(lambda text: self._count(text, "price"))
+        self._qty_counts: dict[str, int] = Memo(lambda text: self._count(text, "quantity"))
 
     def to_count(self, value: object, what: str) -> int:
         """Return ``value`` as a whole number of increments (may be zero or negative).
@@ -147,15 +147,17 @@ def format_units(units: int, decimals: int) -> str:
 
 def format_trimmed(units: int, decimals: int, min_decimals: int) -> str:
     """Like :func:`format_units`, without trailing zeros beyond ``min_decimals``. Exact."""
-    text = format_units(units, decimals)
-    extra = decimals - min_decimals
-    if extra > 0:
-        stripped = text.rstrip("0")
-        keep = len(text) - extra  # never cut into the first min_decimals digits
-        text = stripped if len(stripped) > keep else text[:keep]
-        if text[-1] == ".":
-            text = text[:-1]
-    return text
+    if units < 0:
+        return "-" + format_trimmed(-units, decimals, min_decimals)
+    digits = str(units)
+    if decimals == 0:
+        return digits
+    if len(digits) <= decimals:
+        digits = digits.rjust(decimals + 1, "0")
+    frac = digits[-decimals:].rstrip("0")
+    if len(frac) < min_decimals:
+        frac = frac.ljust(min_decimals, "0")
+    return digits[:-decimals] + "." + frac if frac else digits[:-decimals]
 
 
 def _not_a_number(what: str, value: object) -> ValidationError:
