@@ -107,16 +107,16 @@ class Market:
         return self.config.qty_scale.text[lots]
 
     def trade_dict(self, trade: Trade) -> dict[str, Any]:
-        config = self.config
-        value = config.value_units(trade.price_ticks, trade.qty_lots)
+        trade_id, symbol, price, lots = trade[:4]
+        value = price * lots * self.value_factor
         fees = self.fees
         maker_fee = self.fee_text(fees.fee_units(value, True))
         taker_fee = maker_fee if fees.same_rates else self.fee_text(fees.fee_units(value, False))
         return {
-            "trade_id": trade.trade_id,
-            "symbol": trade.symbol,
-            "price": config.price_scale.text[trade.price_ticks],
-            "quantity": config.qty_scale.text[trade.qty_lots],
+            "trade_id": trade_id,
+            "symbol": symbol,
+            "price": self.config.price_scale.text[price],
+            "quantity": self.config.qty_scale.text[lots],
             "aggressor_side": trade.aggressor_side,
             "maker_order_id": trade.maker_order_id,
             "taker_order_id": trade.taker_order_id,

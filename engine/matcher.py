@@ -523,8 +523,8 @@ class MatchingEngine:
         }
         if trades:
             trade_dicts = [market.trade_dict(t) for t in trades]
-            config, fees = market.config, market.fees
-            value = sum(config.value_units(t.price_ticks, t.qty_lots) for t in trades)
+            fees = market.fees
+            value = sum([t.price_ticks * t.qty_lots for t in trades]) * market.value_factor
             result["trades"] = trade_dicts
             maker_total = market.fee_text(fees.fee_units(value, True))
             result["total_maker_fees"] = maker_total
