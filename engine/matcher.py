@@ -254,7 +254,10 @@ class MatchingEngine:
                     RejectReason.CLIENT_ORDER_ID_IN_USE,
                     f"client_order_id {client_order_id!r} is already used by a live {symbol} order",
                 ).to_dict()
-            order = Order(self.ids.order_id(), symbol, side, order_type, price_ticks, qty_lots, client_order_id, self.clock())
+            ids = self.ids
+            order_id = ids.next_order_id
+            ids.next_order_id = order_id + 1
+            order = Order(order_id, symbol, side, order_type, price_ticks, qty_lots, client_order_id, self.clock())
             trades, events = self._execute(market, order, post_only)
             if self.journal is not None:
                 self.journal.record(SubmitCommand(symbol, side, order_type, qty_lots, price_ticks, client_order_id,

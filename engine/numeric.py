@@ -43,7 +43,7 @@ class Memo(dict):
 class Scale:
     """An increment such as tick 0.01 or step 0.00000001, as integer units."""
 
-    __slots__ = ("increment", "decimals", "unit", "_factor", "text", "_price_counts", "_qty_counts")
+    __slots__ = ("increment", "decimals", "unit", "_factor", "text", "price_counts", "qty_counts")
 
     def __init__(self, increment: Decimal | str) -> None:
         inc = Decimal(str(increment))
@@ -57,8 +57,8 @@ class Scale:
         self._factor = 10 ** self.decimals
         # count -> fixed-point text, and (for str inputs) text -> count, memoised.
         self.text: dict[int, str] = Memo(lambda count: format_units(count * self.unit, self.decimals))
-        self._price_counts: dict[str, int] = Memo(lambda text: self._count(text, "price"))
-        self._qty_counts: dict[str, int] = Memo(lambda text: self._count(text, "quantity"))
+        self.price_counts: dict[str, int] = Memo(lambda text: self._count(text, "price"))
+        self.qty_counts: dict[str, int] = Memo(lambda text: self._count(text, "quantity"))
 
     def to_count(self, value: object, what: str) -> int:
         """Return ``value`` as a whole number of increments (may be zero or negative).
@@ -68,7 +68,7 @@ class Scale:
         values that are not a multiple of the increment.
         """
         if type(value) is str:
-            return (self._price_counts if what == "price" else self._qty_counts)[value]
+            return (self.price_counts if what == "price" else self.qty_counts)[value]
         return self._count(value, what)
 
     def _count(self, value: object, what: str) -> int:

@@ -40,7 +40,9 @@ def validate_order(
         if type_ is not LIMIT:
             raise ValidationError(RejectReason.POST_ONLY_NOT_LIMIT, "post_only applies to limit orders only")
     config = market.config
-    qty_lots = config.qty_scale.to_count(quantity, "quantity")
+    # str inputs go straight to the memo tables (the common case); the rest through to_count
+    qty_scale = config.qty_scale
+    qty_lots = qty_scale.qty_counts[quantity] if type(quantity) is str else qty_scale.to_count(quantity, "quantity")
     if qty_lots < market.min_lots:
         if qty_lots <= 0:
             raise ValidationError(RejectReason.QUANTITY_BELOW_MIN, f"quantity must be positive, got {quantity}")
@@ -59,10 +61,11 @@ def validate_order(
     else:
         if price is None:
             raise ValidationError(RejectReason.PRICE_REQUIRED, f"a {type_} order requires a price")
-        price_ticks = config.price_scale.to_count(price, "price")
+        price_scale = config.price_scale
+        price_ticks = price_scale.price_counts[price] if type(price) is str else price_scale.to_count(price, "price")
         if price_ticks <= 0:
             raise ValidationError(RejectReason.PRICE_NOT_POSITIVE, f"price must be positive, got {price}")
-        if market.min_notional_units and config.value_units(price_ticks, qty_lots) < market.min_notional_units:
+        if market.min_notional_units and price_ticks * qty_lots * market.value_factor < market.min_notional_units:
             raise ValidationError(
                 RejectReason.NOTIONAL_BELOW_MIN,
                 f"order value {config.format_value(config.value_units(price_ticks, qty_lots))} is below "
