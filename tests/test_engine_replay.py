@@ -86,3 +86,14 @@ def test_snapshot_then_replay_the_rest(stream: list, cut: int) -> None:
     assert export_state(second) == state
     assert tail == events[len(events) - len(tail):] if tail else True
     check_all(second)
+
+
+def test_null_journal_changes_nothing() -> None:
+    from engine.commands import NullJournal
+
+    plain = create_crypto_engine(ids=IdSource(), clock=StepClock())
+    journaled = create_crypto_engine(ids=IdSource(), clock=StepClock(), journal=NullJournal())
+    for engine in (plain, journaled):
+        engine.submit_order("BTC-USDT", "sell", "limit", "0.5", "30000")
+        engine.submit_order("BTC-USDT", "buy", "market", "0.2")
+    assert export_state(plain) == export_state(journaled)

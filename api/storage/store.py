@@ -79,7 +79,6 @@ class Store:
         self._stopping = False
         self._task: Any = None
         self._failed: BaseException | None = None
-        self.commits = 0
         self.reader: sqlite3.Connection | None = None  # a second connection for queries
 
     # ---- opening ---------------------------------------------------------------
@@ -147,10 +146,6 @@ class Store:
         with self._buffer_lock:
             self._rows.add(event)
 
-    def wake(self) -> None:
-        with self._cond:
-            self._cond.notify_all()
-
     # ---- committer -------------------------------------------------------------
 
     def start(self, start_task: Callable[[Callable[[], None]], Any]) -> None:
@@ -187,7 +182,6 @@ class Store:
             raise
         if batch:
             self.durable_lsn = first + len(batch) - 1
-        self.commits += 1
         with self._cond:
             self._cond.notify_all()
 

@@ -175,7 +175,7 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, Any], RunState]:
     fan_result = None
     if fan is not None:
         await fan.stop()
-        fan_result = fan.analyse(state.orders, state.trade_ids, state.t0)
+        fan_result = fan.analyse(state.orders, state.trade_ids)
     return summarize(state, f"{spec.method} {args.url}{spec.path}", fan_result), state
 
 

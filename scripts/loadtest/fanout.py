@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -78,7 +77,7 @@ class FanOut:
         for sub in self.subscribers:
             await sub.client.disconnect()
 
-    def analyse(self, orders: dict[int, tuple[float, str, int]], trade_ids: set[int], t_start: float) -> dict:
+    def analyse(self, orders: dict[int, tuple[float, str, int]], trade_ids: set[int]) -> dict:
         """Delays, time-to-last-subscriber, and sequence checks."""
         trade_delay, l2_delay, last_sub = Latency(), Latency(), Latency()
         per_trade_last: dict[int, float] = {}
@@ -124,6 +123,3 @@ class FanOut:
             "_hist": {"trade_delay": trade_delay, "l2_delay": l2_delay},
         }
 
-
-def now() -> float:
-    return time.monotonic()

@@ -27,10 +27,6 @@ class Profile:
     def duration_s(self) -> float:
         return sum(s.duration_s for s in self.stages)
 
-    @property
-    def peak_rate(self) -> float:
-        return max(max(s.start_rate, s.end_rate) for s in self.stages)
-
     def rate_at(self, t: float) -> float:
         """Target rate (requests/s) at ``t`` seconds from the start."""
         for stage in self.stages:
