@@ -46,7 +46,7 @@ def attach_store(app: Flask, engine: MatchingEngine, cfg: dict[str, Any], start_
 
 def take_snapshot(engine: MatchingEngine, store: Store) -> int:
     """Snapshot the engine at the journal position it has reached; return that position."""
-    with engine._lock:  # state and position must match exactly
+    with engine.lock:  # state and position must match exactly
         lsn = store.next_lsn - 1
         state = export_state_locked(engine)
     store.write_snapshot(state, lsn)

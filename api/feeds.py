@@ -30,6 +30,11 @@ def room_name(kind: str, symbol: str) -> str:
     return f"{kind}:{symbol}"
 
 
+def subscription_room(kind: str, symbol: str) -> str:
+    """The room of a subscription type (l2_updates, trades, orders) for a symbol."""
+    return room_name("l2" if kind == "l2_updates" else kind, symbol)
+
+
 class FeedPublisher:
     def __init__(self, socketio: SocketIO, engine: MatchingEngine, interval_s: float, depth: int, metrics: Any) -> None:
         self.socketio = socketio
@@ -196,7 +201,7 @@ def on_subscribe(data: Any = None) -> None:
         return
     kind, symbol = parsed
     feed = _feed()
-    room = room_name("l2" if kind == "l2_updates" else kind, symbol)
+    room = subscription_room(kind, symbol)
     join_room(room)
     feed.joined(request.sid, room)  # type: ignore[attr-defined]
     if kind == "l2_updates":
@@ -210,7 +215,7 @@ def on_unsubscribe(data: Any = None) -> None:
     if parsed is None:
         return
     kind, symbol = parsed
-    room = room_name("l2" if kind == "l2_updates" else kind, symbol)
+    room = subscription_room(kind, symbol)
     leave_room(room)
     _feed().left(request.sid, room)  # type: ignore[attr-defined]
     emit("unsubscribed", {"type": kind, "symbol": None if symbol == ALL_SYMBOLS else symbol})

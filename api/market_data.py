@@ -60,11 +60,11 @@ def trades(symbol: str) -> Any:
     before = int_arg("before", 0, 1, 10**15) if "before" in request.args else None
     result = _engine().get_recent_trades(symbol, limit, before)
     store = current_app.extensions.get("me_store")
-    if "error" not in result and store is not None and len(result["trades"]) < limit:
+    market = _engine().market(symbol)
+    if "error" not in result and store is not None and market is not None and len(result["trades"]) < limit:
         # older than what the engine keeps in memory: page on from the database
         trades = result["trades"]
         start = trades[-1]["trade_id"] if trades else before
-        market = _engine()._markets[symbol]
         for row in history.trades_before(store.reader, symbol, start, limit - len(trades)):
             trades.append(market.trade_dict(Trade(*row)))
     return _reply(result)

@@ -63,7 +63,9 @@ def stored_order(order_id: str, symbol: str | None) -> dict[str, Any] | None:
     if row is None or (symbol is not None and row[1] != symbol):
         return None
     oid, sym, side, otype, price, qty, remaining, status, coid, ts = row
-    market = _engine()._markets[sym]
+    market = _engine().market(sym)
+    if market is None:
+        return None
     return {"order_id": oid, "client_order_id": coid, "symbol": sym, "side": side, "order_type": otype,
             "price": market.price(price), "quantity": market.qty(qty), "filled_quantity": market.qty(qty - remaining),
             "remaining_quantity": market.qty(remaining), "status": status, "timestamp": ts / 1e9}

@@ -134,6 +134,16 @@ class MatchingEngine:
     def symbols(self) -> list[str]:
         return list(self._markets)
 
+    @property
+    def lock(self) -> threading.Lock:
+        """The engine's command lock, for callers that must see or change state in one step
+        (state export, replay); hold it only briefly and call only ``*_locked`` methods."""
+        return self._lock
+
+    def market(self, symbol: str) -> Market | None:
+        """A configured symbol's state and its renderers (read-only use), or None."""
+        return self._market_or_none(symbol)
+
     def get_symbol_config(self, symbol: str) -> SymbolConfig | None:
         market = self._markets.get(symbol) if isinstance(symbol, str) else None
         return market.config if market is not None else None

@@ -71,7 +71,7 @@ def recover(engine: MatchingEngine, store: Store, dry_run: bool = False) -> Reco
     symbols = store.symbols
     apply_submit = engine.apply_submit_locked
     unpack_submit, submit_size, length = SUBMIT_FORMAT.unpack_from, SUBMIT_FORMAT.size, LENGTH.unpack_from
-    engine._lock.acquire()  # one acquisition for the whole replay; nothing else runs yet
+    engine.lock.acquire()  # one acquisition for the whole replay; nothing else runs yet
     try:
         cur = store.conn.execute("SELECT lsn, count, recs, crc FROM journal WHERE lsn + count - 1 > ? ORDER BY lsn",
                                  (snap_lsn,))
@@ -109,7 +109,7 @@ def recover(engine: MatchingEngine, store: Store, dry_run: bool = False) -> Reco
                 raise StoreError(f"{store.path}: {where} hold {lsn - first} records, not {count}; refusing to start")
             expected = first + count
     finally:
-        engine._lock.release()
+        engine.lock.release()
         engine.journal = journal
         if gc_enabled:
             gc.enable()
