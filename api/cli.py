@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import signal
@@ -107,10 +108,10 @@ def serve(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     try:
-        socketio.run(app, **kwargs)  # type: ignore[arg-type]
-    except KeyboardInterrupt:
-        print("Stopping: writing a final snapshot", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C and SIGTERM: a clean stop
+            socketio.run(app, **kwargs)  # type: ignore[arg-type]
     finally:
+        print("Stopping" + (": writing a final snapshot" if store is not None else ""), flush=True)
         app.extensions["me_feed"].stop()
         from api.durability import close_store
 
