@@ -49,6 +49,16 @@ def default_data_dir() -> Path:
     return Path(base) / "matching-engine"
 
 
+def _native_lock() -> Any:
+    """A lock of the OS thread kind: the writes that take it run in native threads under eventlet."""
+    if "eventlet" in sys.modules:
+        from eventlet import patcher
+
+        if patcher.is_monkey_patched("thread"):
+            return patcher.original("threading").Lock()
+    return threading.Lock()
+
+
 def _blocking_runner() -> Callable[..., Any]:
     """Run blocking I/O off the event loop under eventlet; directly otherwise."""
     if "eventlet" in sys.modules:  # only a process that chose eventlet has imported it
@@ -76,6 +86,9 @@ class Store:
         self._cond = threading.Condition()
         self._buffer_lock = threading.Lock()  # the engine's threads append, the committer swaps
         self._run_blocking = _blocking_runner()
+        # One connection writes: the committer's transactions, snapshots and closing take turns.
+        self._write_lock = _native_lock()
+        self._finished = threading.Event()  # set when the committer has returned
         self._stopping = False
         self._task: Any = None
         self._failed: BaseException | None = None
@@ -152,6 +165,12 @@ class Store:
         self._task = start_task(self._run)
 
     def _run(self) -> None:
+        try:
+            self._commit_until_stopped()
+        finally:
+            self._finished.set()
+
+    def _commit_until_stopped(self) -> None:
         while True:
             with self._cond:
                 if not self._pending and not self._rows and not self._stopping:
@@ -186,6 +205,10 @@ class Store:
             self._cond.notify_all()
 
     def _write(self, first: int, batch: list[bytes], rows: history.Taken) -> None:
+        with self._write_lock:
+            self._write_locked(first, batch, rows)
+
+    def _write_locked(self, first: int, batch: list[bytes], rows: history.Taken) -> None:
         conn = self.conn
         conn.execute("BEGIN")
         try:
@@ -224,7 +247,7 @@ class Store:
         crc = checksum(lsn, blob)
 
         def write() -> None:
-            with self.conn:
+            with self._write_lock, self.conn:
                 self.conn.execute("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?)", (lsn, time.time(), blob, crc))
                 if compact:
                     # keep the newest snapshot and the one before it, and the journal after the older one
@@ -247,11 +270,9 @@ class Store:
                 self.commit_pending()
             except BaseException:
                 log.exception("could not flush the journal while closing")
-        else:
-            deadline = time.monotonic() + 10
-            with self._cond:
-                while (self._pending or self._rows) and time.monotonic() < deadline:
-                    self._cond.wait(timeout=0.1)
-        if self.reader is not None:
-            self.reader.close()
-        self.conn.close()
+        elif not self._finished.wait(timeout=10):
+            log.error("the journal committer did not stop in 10 s; closing anyway")
+        with self._write_lock:  # never close the connection under a write in progress
+            if self.reader is not None:
+                self.reader.close()
+            self.conn.close()
