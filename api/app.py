@@ -55,7 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None, engine: MatchingEngine |
     origins = [o.strip() for o in cfg["CORS_ORIGINS"].split(",") if o.strip()]
     socketio.init_app(app, async_mode=cfg["ASYNC_MODE"], cors_allowed_origins=origins or None)
     attach_store(app, engine, cfg, socketio.start_background_task)
-    app.wsgi_app = OrderEntry(app, app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = app.extensions["me_order_entry"] = OrderEntry(app, app.wsgi_app)  # type: ignore[method-assign]
     feed = feeds.FeedPublisher(socketio, engine, cfg["L2_INTERVAL_MS"] / 1000, cfg["L2_DEPTH"], metrics)
     app.extensions["me_feed"] = feed
     engine.add_event_listener(feed.on_event)

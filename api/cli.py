@@ -103,6 +103,11 @@ def serve(args: argparse.Namespace) -> int:
     kwargs: dict[str, object] = {"host": args.host, "port": args.port, "debug": False, "use_reloader": False, "log_output": False}
     if args.async_mode == "threading":
         kwargs["allow_unsafe_werkzeug"] = True
+    else:
+        from api.protocol import protocol_for
+
+        # eventlet's HTTP protocol with a lean header parser and POST /order answered directly.
+        kwargs["protocol"] = protocol_for(app.extensions["me_order_entry"])
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt  # same clean shutdown as Ctrl-C: final snapshot, journal closed
 

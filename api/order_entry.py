@@ -25,7 +25,7 @@ log = logging.getLogger("api.orders")
 
 ORDER_FIELDS = frozenset({"symbol", "side", "order_type", "quantity", "price", "client_order_id", "post_only"})
 REQUIRED = ("symbol", "side", "order_type", "quantity")
-_REASONS = {200: "200 OK", 400: "400 BAD REQUEST", 404: "404 NOT FOUND", 405: "405 METHOD NOT ALLOWED",
+REASONS = {200: "200 OK", 400: "400 BAD REQUEST", 404: "404 NOT FOUND", 405: "405 METHOD NOT ALLOWED",
             413: "413 REQUEST ENTITY TOO LARGE", 429: "429 TOO MANY REQUESTS", 500: "500 INTERNAL SERVER ERROR",
             503: "503 SERVICE UNAVAILABLE"}
 
@@ -60,17 +60,37 @@ class OrderEntry:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != "/order":
             return self.wsgi_app(environ, start_response)
+        length_text = environ.get("CONTENT_LENGTH") or ""
+        length = int(length_text) if length_text.isascii() and length_text.isdigit() else None
+        stream = environ["wsgi.input"]
+
+        def read_body() -> bytes:
+            return stream.read(length) if length is not None else stream.read(self.max_length + 1)
+
+        status, headers, body = self.respond(environ.get("REQUEST_METHOD", ""), environ.get("CONTENT_TYPE", ""),
+                                             length, read_body, environ.get("REMOTE_ADDR") or "127.0.0.1")
+        start_response(REASONS.get(status, f"{status} ERROR"),
+                       [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *headers])
+        return [body]
+
+    def respond(self, method: str, content_type: str, length: int | None, read_body: Callable[[], bytes],
+                remote_addr: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Answer one request to /order: status, extra headers and the JSON body.
+
+        ``length`` is the declared Content-Length (None when absent); ``read_body`` is only
+        called when that length is within the configured maximum.
+        """
         started = time.perf_counter()
         headers: list[tuple[str, str]] = []
         try:
-            if environ.get("REQUEST_METHOD") != "POST":
+            if method != "POST":
                 headers.append(("Allow", "POST"))
                 raise ApiError(405, "METHOD_NOT_ALLOWED", "METHOD_NOT_ALLOWED", "this method is not allowed on this path")
-            retry_after = self._rate_limited(environ)
+            retry_after = self._rate_limited(remote_addr)
             if retry_after is not None:
                 headers.append(("Retry-After", str(retry_after)))
                 raise ApiError(429, "RATE_LIMITED", "TOO_MANY_REQUESTS", "rate limit exceeded; retry later")
-            status, payload = place_order(self.engine, self._read_json(environ))
+            status, payload = place_order(self.engine, self._read_json(content_type, length, read_body))
             store = self.store
             if store is not None and status == 200 and not store.wait_durable():
                 raise ApiError(503, "STORAGE_UNAVAILABLE", "JOURNAL_NOT_DURABLE",
@@ -81,8 +101,6 @@ class OrderEntry:
             log.exception("unhandled error in POST /order")
             status, payload = 500, {"error": "internal error", "error_code": "INTERNAL_ERROR", "reason": "INTERNAL_ERROR"}
         body = orjson.dumps(payload)
-        start_response(_REASONS.get(status, f"{status} ERROR"),
-                       [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *headers])
         metrics = self.metrics
         if status == 200:
             metrics.observe_order(payload)
@@ -91,26 +109,22 @@ class OrderEntry:
                                           "status": payload["status"]})
         elif "error_code" in payload and status in (400, 404):
             metrics.order_errors.labels(payload["error_code"]).inc()
-        self.metrics.http_observe("POST", "/order", status, time.perf_counter() - started)
-        return [body]
+        metrics.http_observe("POST", "/order", status, time.perf_counter() - started)
+        return status, headers, body
 
-    def _read_json(self, environ: dict[str, Any]) -> dict[str, Any]:
-        mimetype = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
-        length_text = environ.get("CONTENT_LENGTH") or ""
-        length = int(length_text) if length_text.isdigit() else None
+    def _read_json(self, content_type: str, length: int | None, read_body: Callable[[], bytes]) -> dict[str, Any]:
+        mimetype = content_type.split(";", 1)[0].strip().lower()
         if length is not None and length > self.max_length:
             raise ApiError(413, "PAYLOAD_TOO_LARGE", "BODY_TOO_LARGE", f"the request body is larger than {self.max_length} bytes")
-        stream = environ["wsgi.input"]
-        raw = stream.read(length) if length is not None else stream.read(self.max_length + 1)
+        raw = read_body()
         if len(raw) > self.max_length:
             raise ApiError(413, "PAYLOAD_TOO_LARGE", "BODY_TOO_LARGE", f"the request body is larger than {self.max_length} bytes")
         return parse_json_object(raw, mimetype, ORDER_FIELDS)
 
-    def _rate_limited(self, environ: dict[str, Any]) -> int | None:
+    def _rate_limited(self, key: str) -> int | None:
         """None if allowed, else the seconds to wait. Same storage and strategy as Flask-Limiter."""
         if not self.limit_enabled:
             return None
-        key = environ.get("REMOTE_ADDR") or "127.0.0.1"
         strategy = limiter.limiter
         for item in self.limits:
             if not strategy.hit(item, "order-entry", key):

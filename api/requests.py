@@ -14,12 +14,16 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a number")
 
 
+# One decoder for every request: json.loads with arguments would build a new one each call.
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_no_constants)
+
+
 def parse_json_object(raw: bytes, mimetype: str, allowed: frozenset[str]) -> dict[str, Any]:
     """A JSON object from a request body; numbers become exact Decimals, never floats."""
     if mimetype != "application/json":
         raise ApiError(400, "VALIDATION_ERROR", "JSON_REQUIRED", "the body must be JSON with Content-Type: application/json")
     try:
-        body = json.loads(raw, parse_float=Decimal, parse_constant=_no_constants)
+        body = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
     except (ValueError, RecursionError) as exc:
         raise bad_request("INVALID_JSON", f"the body is not valid JSON: {str(exc)[:120]}") from None
     if not isinstance(body, dict):

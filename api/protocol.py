@@ -1,0 +1,227 @@
+"""The HTTP/1.1 protocol of the eventlet server: eventlet's own, with two changes.
+
+* Request headers are read by a small strict parser instead of the standard library's
+  e-mail parser, which was the largest single cost of a request.
+* ``POST /order`` with a Content-Length is answered right after its headers, without
+  building a WSGI environ: the body is read, :meth:`OrderEntry.respond` answers (same
+  contract, limits and metrics as the WSGI path) and the response goes out in one write.
+
+Every other request (and an order request using chunked encoding or ``Expect``) takes
+eventlet's usual WSGI path, so Socket.IO, the dashboard and the REST endpoints are served
+exactly as before.
+"""
+from __future__ import annotations
+
+import errno
+import re
+import time
+from typing import IO, Any
+
+import eventlet.wsgi
+
+from api.order_entry import REASONS, OrderEntry
+
+MAX_HEADERS = 100
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_BROKEN = {errno.EPIPE, errno.ECONNRESET, errno.ESHUTDOWN, errno.EBADF}
+
+
+class BadHeaders(ValueError):
+    """Header fields that are not valid HTTP/1.1 (the client gets a 400)."""
+
+
+class RequestHeaders:
+    """A request's header fields: the raw pairs in order, and case-insensitive lookup.
+
+    Offers the part of :class:`http.client.HTTPMessage` that eventlet's WSGI server uses.
+    """
+
+    __slots__ = ("_headers", "_first")
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self._headers = pairs
+        first: dict[str, str] = {}
+        for name, value in pairs:
+            first.setdefault(name.lower(), value)
+        self._first = first
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The first value of a field, or ``default``."""
+        return self._first.get(name.lower(), default)
+
+    def __getitem__(self, name: str) -> str | None:
+        return self._first.get(name.lower())
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._first
+
+    def __len__(self) -> int:
+        return len(self._headers)
+
+    def get_all(self, name: str, failobj: Any = None) -> list[str] | Any:
+        key = name.lower()
+        values = [v for n, v in self._headers if n.lower() == key]
+        return values or failobj
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._headers)
+
+    def keys(self) -> list[str]:
+        return [n for n, _ in self._headers]
+
+    def get_content_type(self) -> str:
+        """The media type in lower case; ``text/plain`` when absent or malformed, as e-mail headers."""
+        value = self.get("content-type", "").split(";", 1)[0].strip().lower()
+        return value if value.count("/") == 1 else "text/plain"
+
+
+def read_headers(rfile: Any) -> RequestHeaders:
+    """Header lines up to the empty line. Line and total size limits are the reader's.
+
+    Strict where laxness lets requests be read two ways: obsolete line folding, a name that
+    is not a token (or has space before its colon), and repeated Content-Length or
+    Transfer-Encoding fields are refused.
+    """
+    pairs: list[tuple[str, str]] = []
+    seen_framing: set[str] = set()
+    while True:
+        line = rfile.readline()
+        if line in (b"\r\n", b"\n", b""):
+            return RequestHeaders(pairs)
+        if len(pairs) == MAX_HEADERS:
+            raise BadHeaders(f"more than {MAX_HEADERS} header fields")
+        text = line.decode("iso-8859-1")
+        name, colon, value = text.partition(":")
+        if not colon or not _TOKEN.match(name):
+            raise BadHeaders(f"malformed header line {text.rstrip()[:80]!r}")
+        key = name.lower()
+        if key in ("content-length", "transfer-encoding"):
+            if key in seen_framing:
+                raise BadHeaders(f"repeated {name} header")
+            seen_framing.add(key)
+        pairs.append((name, value.strip(" \t\r\n")))
+
+
+class _DateHeader:
+    """The Date header line, formatted at most once a second."""
+
+    def __init__(self) -> None:
+        self.second = -1
+        self.line = b""
+
+    def __call__(self) -> bytes:
+        now = time.time()
+        second = int(now)
+        if second != self.second:
+            self.line = f"Date: {eventlet.wsgi.format_date_time(now)}\r\n".encode("ascii")
+            self.second = second
+        return self.line
+
+
+class HttpProtocol(eventlet.wsgi.HttpProtocol):
+    """eventlet's protocol with a lean header parser and a direct path for ``POST /order``."""
+
+    order_entry: OrderEntry | None = None
+    date_header = _DateHeader()
+
+    def parse_request(self) -> bool:
+        """Parse the request line and headers (the standard library's rules, stricter headers).
+
+        Returns False when the request has been answered here (an error, or an order).
+        """
+        self.command = None
+        self.request_version = version = self.default_request_version
+        self.close_connection = True
+        requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
+        self.requestline = requestline
+        words = requestline.split()
+        if not words:
+            return False
+        if len(words) != 3:
+            self.send_error(400, f"Bad request syntax ({requestline[:100]!r})")
+            return False
+        command, path, version = words
+        major_minor = _http_version(version)
+        if major_minor is None:
+            self.send_error(400, f"Bad request version ({version[:20]!r})")
+            return False
+        self.request_version = version
+        if major_minor >= (2, 0):
+            self.send_error(505, f"Invalid HTTP version ({version[:20]})")
+            return False
+        if major_minor >= (1, 1) and self.protocol_version >= "HTTP/1.1":
+            self.close_connection = False
+        if path.startswith("//"):
+            path = "/" + path.lstrip("/")  # never read as a scheme-relative URL
+        self.command, self.path = command, path
+        try:
+            self.headers = headers = read_headers(self.rfile)
+        except BadHeaders as exc:
+            self.send_error(400, str(exc))
+            return False
+        connection = headers.get("Connection", "").lower()
+        if connection == "close":
+            self.close_connection = True
+        elif connection == "keep-alive" and self.protocol_version >= "HTTP/1.1":
+            self.close_connection = False
+        if command == "POST" and path == "/order" and self.order_entry is not None and "expect" not in headers \
+                and "transfer-encoding" not in headers:
+            length = headers.get("content-length")
+            if length is not None and length.isascii() and length.isdigit():
+                self._answer_order(self.order_entry, int(length), headers, connection)
+                return False
+        return True
+
+    def _answer_order(self, entry: OrderEntry, length: int, headers: RequestHeaders, connection: str) -> None:
+        rfile: IO[bytes] = getattr(self.rfile, "fp", self.rfile)  # past eventlet's header-size guard
+        body = b""
+        if length > entry.max_length:
+            self.close_connection = True  # the body is not read, so the connection cannot be reused
+        else:
+            try:
+                body = rfile.read(length)
+            except OSError:
+                self.close_connection = True
+                return
+            if len(body) < length:  # the client went away mid-body
+                self.close_connection = True
+                return
+        client = eventlet.wsgi.addr_to_host_port(self.client_address)[0] or "127.0.0.1"
+        status, extra, payload = entry.respond("POST", headers.get("content-type", ""), length, lambda: body, client)
+        server = self.server
+        keep_alive_header = False
+        if not self.close_connection and server.keepalive and (
+                connection == "keep-alive" or (self.request_version == "HTTP/1.1" and connection != "close")):
+            keep_alive_header = connection == "keep-alive"
+        else:
+            self.close_connection = True
+        lines = [f"{self.protocol_version} {REASONS.get(status, f'{status} ERROR')}\r\n"
+                 f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"]
+        lines.extend(f"{name}: {value}\r\n" for name, value in extra)
+        if self.close_connection:
+            lines.append("Connection: close\r\n")
+        elif keep_alive_header:
+            lines.append("Connection: keep-alive\r\n")
+        response = "".join(lines).encode("latin-1") + self.date_header() + b"\r\n" + payload
+        try:
+            self.wfile.write(response)
+            self.wfile.flush()
+        except OSError as exc:
+            if exc.errno not in _BROKEN:
+                raise
+            self.close_connection = True
+
+
+def _http_version(text: str) -> tuple[int, int] | None:
+    """``HTTP/1.1`` as (1, 1); None when it is not an HTTP version."""
+    if not text.startswith("HTTP/"):
+        return None
+    parts = text[5:].split(".")
+    if len(parts) != 2 or not all(p.isascii() and p.isdigit() and len(p) <= 10 for p in parts):
+        return None
+    return int(parts[0]), int(parts[1])
+
+
+def protocol_for(entry: OrderEntry) -> type[HttpProtocol]:
+    """An :class:`HttpProtocol` class that answers orders with ``entry``."""
+    return type("OrderEntryProtocol", (HttpProtocol,), {"order_entry": entry})
