@@ -13,93 +13,15 @@ exactly as before.
 from __future__ import annotations
 
 import errno
-import re
 import time
-from typing import IO, Any
+from typing import IO
 
 import eventlet.wsgi
 
+from api.http_headers import BadHeaders, RequestHeaders, read_headers
 from api.order_entry import REASONS, OrderEntry
 
-MAX_HEADERS = 100
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 _BROKEN = {errno.EPIPE, errno.ECONNRESET, errno.ESHUTDOWN, errno.EBADF}
-
-
-class BadHeaders(ValueError):
-    """Header fields that are not valid HTTP/1.1 (the client gets a 400)."""
-
-
-class RequestHeaders:
-    """A request's header fields: the raw pairs in order, and case-insensitive lookup.
-
-    Offers the part of :class:`http.client.HTTPMessage` that eventlet's WSGI server uses.
-    """
-
-    __slots__ = ("_headers", "_first")
-
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
-        self._headers = pairs
-        first: dict[str, str] = {}
-        for name, value in pairs:
-            first.setdefault(name.lower(), value)
-        self._first = first
-
-    def get(self, name: str, default: Any = None) -> Any:
-        """The first value of a field, or ``default``."""
-        return self._first.get(name.lower(), default)
-
-    def __getitem__(self, name: str) -> str | None:
-        return self._first.get(name.lower())
-
-    def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._first
-
-    def __len__(self) -> int:
-        return len(self._headers)
-
-    def get_all(self, name: str, failobj: Any = None) -> list[str] | Any:
-        key = name.lower()
-        values = [v for n, v in self._headers if n.lower() == key]
-        return values or failobj
-
-    def items(self) -> list[tuple[str, str]]:
-        return list(self._headers)
-
-    def keys(self) -> list[str]:
-        return [n for n, _ in self._headers]
-
-    def get_content_type(self) -> str:
-        """The media type in lower case; ``text/plain`` when absent or malformed, as e-mail headers."""
-        value = self.get("content-type", "").split(";", 1)[0].strip().lower()
-        return value if value.count("/") == 1 else "text/plain"
-
-
-def read_headers(rfile: Any) -> RequestHeaders:
-    """Header lines up to the empty line. Line and total size limits are the reader's.
-
-    Strict where laxness lets requests be read two ways: obsolete line folding, a name that
-    is not a token (or has space before its colon), and repeated Content-Length or
-    Transfer-Encoding fields are refused.
-    """
-    pairs: list[tuple[str, str]] = []
-    seen_framing: set[str] = set()
-    while True:
-        line = rfile.readline()
-        if line in (b"\r\n", b"\n", b""):
-            return RequestHeaders(pairs)
-        if len(pairs) == MAX_HEADERS:
-            raise BadHeaders(f"more than {MAX_HEADERS} header fields")
-        text = line.decode("iso-8859-1")
-        name, colon, value = text.partition(":")
-        if not colon or not _TOKEN.match(name):
-            raise BadHeaders(f"malformed header line {text.rstrip()[:80]!r}")
-        key = name.lower()
-        if key in ("content-length", "transfer-encoding"):
-            if key in seen_framing:
-                raise BadHeaders(f"repeated {name} header")
-            seen_framing.add(key)
-        pairs.append((name, value.strip(" \t\r\n")))
 
 
 class _DateHeader:
@@ -137,12 +59,14 @@ class HttpProtocol(eventlet.wsgi.HttpProtocol):
         words = requestline.split()
         if not words:
             return False
-        if len(words) != 3:
+        if len(words) != 3:  # HTTP/0.9 requests included: answered as HTTP/1.0
+            self.request_version = "HTTP/1.0"
             self.send_error(400, f"Bad request syntax ({requestline[:100]!r})")
             return False
         command, path, version = words
         major_minor = _http_version(version)
         if major_minor is None:
+            self.request_version = "HTTP/1.0"
             self.send_error(400, f"Bad request version ({version[:20]!r})")
             return False
         self.request_version = version
@@ -195,7 +119,7 @@ class HttpProtocol(eventlet.wsgi.HttpProtocol):
             keep_alive_header = connection == "keep-alive"
         else:
             self.close_connection = True
-        lines = [f"{self.protocol_version} {REASONS.get(status, f'{status} ERROR')}\r\n"
+        lines = [f"{self.protocol_version} {REASONS.get(status, f'{status} ERROR')}\r\n",
                  f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"]
         lines.extend(f"{name}: {value}\r\n" for name, value in extra)
         if self.close_connection:
