@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import os
 import signal
 import sys
@@ -51,6 +50,7 @@ def serve(args: argparse.Namespace) -> int:
             import eventlet
 
         eventlet.monkey_patch()
+    from api import gc_policy
     from api.app import create_app
     from api.extensions import socketio
 
@@ -85,10 +85,10 @@ def serve(args: argparse.Namespace) -> int:
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    # Everything built so far (modules, the app, the engine's setup) lives as long as the
-    # process: keep it out of the garbage collector's full scans, which shortens GC pauses.
-    gc.collect()
-    gc.freeze()
+    # Everything built so far (modules, the app, a recovered book) lives as long as the process,
+    # and so does most of what survives a full collection later: keep both out of the
+    # collector's full scans, which would otherwise grow with the books (api/gc_policy.py).
+    gc_policy.install()
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
     print(f"Matching engine {app.extensions['me_version']} ({args.async_mode}, symbols: {', '.join(app.extensions['matching_engine'].symbols)})", flush=True)
     store = app.extensions.get("me_store")
