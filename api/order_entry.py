@@ -5,6 +5,8 @@ context, hooks, Flask-Limiter's request filters) costs several times what the
 engine does for an order.  This layer answers POST /order itself, with the same
 contract, error shapes and limits (Flask-Limiter's own storage and strategy, the
 app's RATE_LIMIT), and passes every other request to the Flask app unchanged.
+:meth:`OrderEntry.respond` is the answer itself, also called by the eventlet server's
+protocol (``api/protocol.py``), which hands it orders without building a WSGI environ.
 """
 from __future__ import annotations
 
@@ -26,8 +28,8 @@ log = logging.getLogger("api.orders")
 ORDER_FIELDS = frozenset({"symbol", "side", "order_type", "quantity", "price", "client_order_id", "post_only"})
 REQUIRED = ("symbol", "side", "order_type", "quantity")
 REASONS = {200: "200 OK", 400: "400 BAD REQUEST", 404: "404 NOT FOUND", 405: "405 METHOD NOT ALLOWED",
-            413: "413 REQUEST ENTITY TOO LARGE", 429: "429 TOO MANY REQUESTS", 500: "500 INTERNAL SERVER ERROR",
-            503: "503 SERVICE UNAVAILABLE"}
+           413: "413 REQUEST ENTITY TOO LARGE", 429: "429 TOO MANY REQUESTS", 500: "500 INTERNAL SERVER ERROR",
+           503: "503 SERVICE UNAVAILABLE"}
 
 StartResponse = Callable[..., Any]
 
