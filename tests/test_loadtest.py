@@ -91,6 +91,16 @@ def test_stall_shows_in_intended_p99_not_in_actual_p99(tmp_path: Path) -> None:
     assert summary["behind_schedule"] > 100
 
 
+def test_requests_past_the_timeout_count_as_timeouts(tmp_path: Path) -> None:
+    with fake_server("stall", "--stall-at", "0.5", "--stall-for", "1.0") as url:
+        code, summary = load(tmp_path, "--url", url, "--request", "GET /x", "--rate", "100", "--duration", "2",
+                             "--connections", "4", "--timeout", "0.2")
+    assert code == 0
+    outcomes = summary["outcomes"]
+    assert outcomes["timeouts"] >= 4, outcomes  # every connection waiting in the stall gave up
+    assert outcomes["accepted"] > 50, outcomes  # and the run went on after it
+
+
 def test_fanout_latency_and_sequence_checks(engine_server: str, tmp_path: Path) -> None:
     code, summary = load(tmp_path, "--url", engine_server, "--rate", "150", "--duration", "2", "--connections", "8",
                          "--subscribers", "3", "--symbols", "BTC-USDT,ETH-USDT")

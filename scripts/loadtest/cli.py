@@ -167,7 +167,7 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, Any], RunState]:
         fan = FanOut(args.url, symbols, args.subscribers, loop.time)
         await fan.start()
     progress = Progress(state, args.quiet)
-    track = spec.path == "/order"
+    track = spec.path == "/order" and fan is not None  # order ids and trades, for the fan-out check
     if args.model == "open":
         await run_open(state, args.url, spec, args.timeout, track, progress)
     else:

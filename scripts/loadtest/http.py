@@ -44,14 +44,16 @@ class HttpConnection:
     async def send(self, raw: bytes) -> None:
         """Write one request (connecting first if needed)."""
         if self._writer is None:
-            await asyncio.wait_for(self._connect(), self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):
+                await self._connect()
         assert self._writer is not None
         self._writer.write(raw)
 
     async def receive(self) -> tuple[int, bytes]:
         """Read one response: (status, body)."""
         try:
-            return await asyncio.wait_for(self._read_response(), self.timeout_s)
+            async with asyncio.timeout(self.timeout_s):  # no task per request, unlike wait_for
+                return await self._read_response()
         except asyncio.TimeoutError:
             self.close()
             raise
