@@ -83,7 +83,8 @@ class Store:
         self._pending: list[bytes] = []  # encoded records from _pending_first on
         self._pending_first = 1
         self._rows = history.Rows()
-        self._cond = threading.Condition()
+        self._cond = threading.Condition()  # waiters for durability: notified after each commit
+        self._kick = threading.Event()  # wakes the committer: something waits for a commit
         self._buffer_lock = threading.Lock()  # the engine's threads append, the committer swaps
         self._run_blocking = _blocking_runner()
         # One connection writes: the committer's transactions, snapshots and closing take turns.
@@ -172,12 +173,13 @@ class Store:
 
     def _commit_until_stopped(self) -> None:
         while True:
-            with self._cond:
-                if not self._pending and not self._rows and not self._stopping:
-                    self._cond.wait(timeout=self.batch_s if self.fsync == "batch" else 0.05)
-                if self._stopping and not self._pending and not self._rows:
+            if not (self._pending or self._rows or self._stopping):
+                self._kick.wait(timeout=self.batch_s if self.fsync == "batch" else 0.05)
+            self._kick.clear()  # before taking the buffer: a later kick is for records this commit misses
+            if self._stopping and not self._pending and not self._rows:
+                with self._cond:
                     self._cond.notify_all()
-                    return
+                return
             if self.fsync == "batch" and not self._stopping:
                 time.sleep(self.batch_s)
             self.commit_pending()
@@ -227,9 +229,11 @@ class Store:
         if self.fsync != "always":
             return True
         target = self.next_lsn - 1
+        if self.durable_lsn >= target:
+            return True
         deadline = time.monotonic() + timeout_s
+        self._kick.set()
         with self._cond:
-            self._cond.notify_all()
             while self.durable_lsn < target:
                 if self._failed is not None:
                     return False
@@ -265,6 +269,7 @@ class Store:
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
+        self._kick.set()
         if self._task is None or self._failed is not None:
             try:
                 self.commit_pending()
