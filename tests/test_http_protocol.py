@@ -277,3 +277,34 @@ def test_rate_limit_on_the_direct_path() -> None:
         assert [a[0] for a in answers] == [200, 200, 200, 429, 429]
         assert 1 <= int(answers[3][1]["retry-after"]) <= 61
         assert json.loads(answers[4][2])["error_code"] == "RATE_LIMITED"
+
+
+def test_mangled_requests_never_break_the_server(url: str) -> None:
+    """Seeded random damage to a valid order request: every answer is a response or a closed
+    connection, never a 5xx, and the server keeps serving."""
+    import random
+
+    rng = random.Random(20261125)
+    valid = _request(json.dumps(ORDER).encode())
+    statuses: set[int] = set()
+    for _ in range(150):
+        raw = bytearray(valid)
+        for _ in range(rng.randint(1, 4)):
+            action, at = rng.random(), rng.randrange(len(raw))
+            if action < 0.4:
+                raw[at] = rng.randrange(256)
+            elif action < 0.7:
+                del raw[at:at + rng.randint(1, 8)]
+            else:
+                raw[at:at] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
+        with _connect(url) as (sock, reader):
+            sock.sendall(bytes(raw))
+            sock.shutdown(socket.SHUT_WR)  # nothing more is coming: a short body cannot hang the test
+            try:
+                status, _, _ = reader.response()
+            except (AssertionError, ValueError, OSError):
+                continue  # no HTTP answer (e.g. the connection was closed): allowed
+            statuses.add(status)
+            assert status < 500 or status == 505, bytes(raw)
+    assert statuses, "no request got an answer"
+    assert requests.get(f"{url}/health", timeout=5).status_code == 200
