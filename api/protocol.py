@@ -52,7 +52,7 @@ class HttpProtocol(eventlet.wsgi.HttpProtocol):
         Returns False when the request has been answered here (an error, or an order).
         """
         self.command = None
-        self.request_version = version = self.default_request_version
+        self.request_version = self.default_request_version
         self.close_connection = True
         requestline = str(self.raw_requestline, "iso-8859-1").rstrip("\r\n")
         self.requestline = requestline
