@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Callable
 from typing import Any
 
 OLDEST = len(gc.get_count()) - 1  # generation 2 in CPython
@@ -24,7 +25,7 @@ OLDEST = len(gc.get_count()) - 1  # generation 2 in CPython
 class FreezeSurvivors:
     """A ``gc.callbacks`` entry: after a full collection, freeze its survivors."""
 
-    def __init__(self, rescan_s: float = 600.0, clock: Any = time.monotonic) -> None:
+    def __init__(self, rescan_s: float = 600.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.rescan_s = rescan_s
         self.clock = clock
         self.last_rescan = clock()

@@ -45,12 +45,6 @@ class RequestHeaders:
         values = [v for n, v in self._headers if n.lower() == key]
         return values or failobj
 
-    def items(self) -> list[tuple[str, str]]:
-        return list(self._headers)
-
-    def keys(self) -> list[str]:
-        return [n for n, _ in self._headers]
-
     def get_content_type(self) -> str:
         """The media type in lower case; ``text/plain`` when absent or malformed, as e-mail headers."""
         value = self.get("content-type", "").split(";", 1)[0].strip().lower()
