@@ -11,7 +11,6 @@ from flask import Flask
 from api.storage.recovery import recover
 from api.storage.store import Store
 from engine.matcher import MatchingEngine
-from engine.state import export_state_locked
 
 log = logging.getLogger("api.storage")
 
@@ -48,7 +47,7 @@ def take_snapshot(engine: MatchingEngine, store: Store) -> int:
     """Snapshot the engine at the journal position it has reached; return that position."""
     with engine.lock:  # state and position must match exactly
         lsn = store.next_lsn - 1
-        state = export_state_locked(engine)
+        state = engine.snapshot_locked()
     store.write_snapshot(state, lsn)
     return lsn
 

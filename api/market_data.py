@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 from api.errors import engine_error_response
 from api.requests import int_arg
 from api.storage import history
+from engine import codec
 from engine.book import Trade
 from engine.matcher import MatchingEngine
 
@@ -66,7 +67,7 @@ def trades(symbol: str) -> Any:
         trades = result["trades"]
         start = trades[-1]["trade_id"] if trades else before
         for row in history.trades_before(store.reader, symbol, start, limit - len(trades)):
-            trades.append(market.trade_dict(Trade(*row)))
+            trades.append(codec.trade_dict(market, Trade(*row)))
     return _reply(result)
 
 

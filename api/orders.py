@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from api.errors import ApiError, engine_error_response
 from api.storage import history
 from api.requests import json_body, require
+from engine import codec
 from engine.matcher import MatchingEngine
 
 bp = Blueprint("orders", __name__)
@@ -62,10 +63,5 @@ def stored_order(order_id: str, symbol: str | None) -> dict[str, Any] | None:
     row = history.find_order(store.reader, int(order_id))
     if row is None or (symbol is not None and row[1] != symbol):
         return None
-    oid, sym, side, otype, price, qty, remaining, status, coid, ts = row
-    market = _engine().market(sym)
-    if market is None:
-        return None
-    return {"order_id": oid, "client_order_id": coid, "symbol": sym, "side": side, "order_type": otype,
-            "price": market.price(price), "quantity": market.qty(qty), "filled_quantity": market.qty(qty - remaining),
-            "remaining_quantity": market.qty(remaining), "status": status, "timestamp": ts / 1e9}
+    market = _engine().market(row[1])
+    return codec.order_row_dict(market, row) if market is not None else None

@@ -1,46 +1,22 @@
 """The order book of one symbol: price levels per side and price-time matching.
 
-Everything here is in integer ticks and lots.  Each side is a ``SortedList`` of
-level prices plus a dict from price to :class:`PriceLevel`; the best bid is the
-right end of the bid prices, the best ask the left end of the ask prices, both
-O(1).  A level is a FIFO list with a head index; a cancel marks the order and fixes the
-level's totals at once (O(1)), and dead entries are dropped when they reach the
-head of the queue or when they outnumber live ones.
+Everything here is in integer ticks and lots.  Each side is a dict from price to
+its level plus a binary heap of the level prices (negated for bids, so both heaps
+are min-heaps): the best price is the heap's top, O(1); a new level is one
+``heappush``.  A level that empties at the top is popped; one that empties deeper
+(a cancel) leaves a stale heap entry that is skipped when it surfaces, and the
+heap is rebuilt once stale entries outnumber live ones, so its size stays within
+twice the number of levels.  The top of each heap is always a live level.
+
+A level is a plain list ``[total_lots, oldest, ..., newest]``: the running total
+first, then the resting orders in arrival order (time priority).
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from heapq import heapify, heappop, heappush
+from typing import Iterator, NamedTuple
 
-from sortedcontainers import SortedList
-
-from engine.order import BUY, CANCELLED, FILLED, PARTIALLY_FILLED, PENDING, SELL, Order
-
-
-class PriceLevel:
-    """All resting orders at one price, oldest first.
-
-    ``queue[head:]`` holds the orders in arrival order; entries before ``head``
-    were filled, and cancelled entries are skipped.  A plain list with a head
-    index costs far less memory than a deque for the many levels that hold one
-    or two orders.
-    """
-
-    __slots__ = ("price_ticks", "total_lots", "live", "head", "queue")
-
-    def __init__(self, price_ticks: int) -> None:
-        self.price_ticks = price_ticks
-        self.total_lots = 0
-        self.live = 0
-        self.head = 0
-        self.queue: list[Order] = []
-
-    def orders(self) -> list[Order]:
-        """Return the live orders at this level, oldest first. O(orders at level)."""
-        return [o for o in self.queue[self.head:] if o.status is not CANCELLED]
-
-    def _compact(self) -> None:
-        self.queue = self.orders()
-        self.head = 0
+from engine.order import BUY, CANCELLED, FILLED, PARTIALLY_FILLED, PENDING, SELL, Order, Side
 
 
 class Trade(NamedTuple):
@@ -53,10 +29,16 @@ class Trade(NamedTuple):
     symbol: str
     price_ticks: int
     qty_lots: int
-    aggressor_side: str
+    aggressor_side: Side
     maker_order_id: int
     taker_order_id: int
     ts_ns: int
+
+
+Fill = tuple[Order, int]
+"""(maker, lots): one maker touched by a taker, in execution order."""
+
+_STALE_SLACK = 32
 
 
 class OrderBook:
@@ -66,14 +48,14 @@ class OrderBook:
     :class:`engine.matcher.MatchingEngine`.
     """
 
-    __slots__ = ("symbol", "_bid_prices", "_ask_prices", "_bids", "_asks", "_orders", "sequence")
+    __slots__ = ("symbol", "_bids", "_asks", "_bid_heap", "_ask_heap", "_orders", "sequence")
 
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
-        self._bid_prices: SortedList = SortedList()
-        self._ask_prices: SortedList = SortedList()
-        self._bids: dict[int, PriceLevel] = {}
-        self._asks: dict[int, PriceLevel] = {}
+        self._bids: dict[int, list] = {}
+        self._asks: dict[int, list] = {}
+        self._bid_heap: list[int] = []  # negated bid prices
+        self._ask_heap: list[int] = []
         self._orders: dict[int, Order] = {}
         self.sequence = 0  # last event sequence number of this symbol
 
@@ -81,233 +63,266 @@ class OrderBook:
 
     def best_bid(self) -> int | None:
         """Highest bid price in ticks, or None. O(1)."""
-        prices = self._bid_prices
-        return prices[-1] if prices else None
+        heap = self._bid_heap
+        return -heap[0] if heap else None
 
     def best_ask(self) -> int | None:
         """Lowest ask price in ticks, or None. O(1)."""
-        prices = self._ask_prices
-        return prices[0] if prices else None
+        heap = self._ask_heap
+        return heap[0] if heap else None
 
     def get_order(self, order_id: int) -> Order | None:
-        """Return a resting order by id. O(1)."""
+        """A resting order by id, or None. O(1)."""
         return self._orders.get(order_id)
 
     def __len__(self) -> int:
-        """Number of resting orders."""
+        """Number of resting orders. O(1)."""
         return len(self._orders)
 
-    def level_total(self, side: str, price_ticks: int) -> int:
+    def level_total(self, side: Side, price_ticks: int) -> int:
         """Lots resting at one price on one side (0 when there is no level). O(1)."""
         level = (self._bids if side == BUY else self._asks).get(price_ticks)
-        return level.total_lots if level is not None else 0
+        return level[0] if level is not None else 0
 
-    def depth(self, side: str, levels: int) -> list[tuple[int, int]]:
-        """Top ``levels`` (price_ticks, total_lots), best first. O(log n + levels)."""
-        if levels <= 0:
-            return []
+    def level_count(self, side: Side) -> int:
+        """Number of price levels on one side. O(1)."""
+        return len(self._bids if side == BUY else self._asks)
+
+    def prices(self, side: Side) -> Iterator[int]:
+        """Level prices of one side, best first. O(k log k) for the first k, whatever the book's size."""
         if side == BUY:
-            book = self._bids
-            prices = self._bid_prices.islice(max(0, len(self._bid_prices) - levels), None, reverse=True)
+            heap, levels, sign = self._bid_heap, self._bids, -1
         else:
-            book, prices = self._asks, self._ask_prices.islice(0, levels)
-        return [(p, book[p].total_lots) for p in prices]
+            heap, levels, sign = self._ask_heap, self._asks, 1
+        if not heap:
+            return
+        size = len(heap)
+        seen: set[int] = set()
+        frontier = [(heap[0], 0)]
+        # Best-first walk of the heap array: a node is never better than its parent.
+        while frontier:
+            key, i = heappop(frontier)
+            price = key * sign
+            if price in levels and price not in seen:
+                seen.add(price)
+                yield price
+            child = 2 * i + 1
+            if child < size:
+                heappush(frontier, (heap[child], child))
+                if child + 1 < size:
+                    heappush(frontier, (heap[child + 1], child + 1))
 
-    def level_count(self, side: str) -> int:
-        return len(self._bid_prices if side == BUY else self._ask_prices)
-
-    def orders_at(self, side: str, price_ticks: int) -> list[Order]:
-        """Live orders at one price, oldest first."""
-        level = (self._bids if side == BUY else self._asks).get(price_ticks)
-        return level.orders() if level is not None else []
-
-    def resting_orders(self) -> list[Order]:
-        """Every resting order, bids best-first then asks best-first, FIFO within a level."""
-        out: list[Order] = []
-        for p in reversed(self._bid_prices):
-            out.extend(self._bids[p].orders())
-        for p in self._ask_prices:
-            out.extend(self._asks[p].orders())
+    def depth(self, side: Side, levels: int) -> list[tuple[int, int]]:
+        """Top ``levels`` (price_ticks, total_lots), best first. O(levels x log levels)."""
+        book = self._bids if side == BUY else self._asks
+        out: list[tuple[int, int]] = []
+        if levels <= 0:
+            return out
+        for price in self.prices(side):
+            out.append((price, book[price][0]))
+            if len(out) >= levels:
+                break
         return out
 
-    def would_cross(self, side: str, price_ticks: int) -> bool:
-        """True if a limit order at this price would take liquidity. O(1)."""
-        if side == BUY:
-            return bool(self._ask_prices) and self._ask_prices[0] <= price_ticks
-        return bool(self._bid_prices) and self._bid_prices[-1] >= price_ticks
+    def orders_at(self, side: Side, price_ticks: int) -> list[Order]:
+        """Resting orders at one price, oldest first. O(orders at the level)."""
+        level = (self._bids if side == BUY else self._asks).get(price_ticks)
+        return level[1:] if level is not None else []
 
-    def can_fill(self, side: str, limit_ticks: int | None, qty_lots: int) -> bool:
+    def resting_orders(self) -> list[Order]:
+        """Every resting order, bids best-first then asks best-first, FIFO within a level. O(n log levels)."""
+        out: list[Order] = []
+        for price in sorted(self._bids, reverse=True):
+            out.extend(self._bids[price][1:])
+        for price in sorted(self._asks):
+            out.extend(self._asks[price][1:])
+        return out
+
+    def would_cross(self, side: Side, price_ticks: int | None) -> bool:
+        """True if an order at this limit (None: a market order) would take liquidity. O(1)."""
+        if side == BUY:
+            heap = self._ask_heap
+            return bool(heap) and (price_ticks is None or heap[0] <= price_ticks)
+        heap = self._bid_heap
+        return bool(heap) and (price_ticks is None or -heap[0] >= price_ticks)
+
+    def can_fill(self, side: Side, limit_ticks: int | None, qty_lots: int) -> bool:
         """True if ``qty_lots`` can be taken at once within the limit.
 
-        O(levels walked): stops as soon as enough is found.
+        O(k log k) for the k levels walked: stops as soon as enough is found.
         """
-        if side == BUY:
-            levels, prices = self._asks, self._ask_prices
-            for p in prices:
-                if limit_ticks is not None and p > limit_ticks:
-                    return False
-                qty_lots -= levels[p].total_lots
-                if qty_lots <= 0:
-                    return True
-        else:
-            levels, prices = self._bids, self._bid_prices
-            for p in reversed(prices):
-                if limit_ticks is not None and p < limit_ticks:
-                    return False
-                qty_lots -= levels[p].total_lots
-                if qty_lots <= 0:
-                    return True
+        opposite = SELL if side == BUY else BUY
+        levels = self._asks if side == BUY else self._bids
+        for price in self.prices(opposite):
+            if limit_ticks is not None and (price > limit_ticks if side == BUY else price < limit_ticks):
+                return False
+            qty_lots -= levels[price][0]
+            if qty_lots <= 0:
+                return True
         return False
 
     # ---- COMMANDS --------------------------------------------------------------
 
-    def match(self, side: str, limit_ticks: int | None, qty_lots: int) -> tuple[list[tuple[Order, int]], int]:
-        """Take liquidity for an incoming order; return ``(fills, remaining_lots)``.
+    def match(self, side: Side, limit_ticks: int | None, qty_lots: int, fills: list[Fill]) -> int:
+        """Take liquidity for an incoming order; append ``(maker, lots)`` to ``fills``; return the lots left.
 
-        ``fills`` lists ``(maker, lots)`` in execution order; each trade is at the
-        maker's price.  ``limit_ticks`` None means a market order.  Makers' status
-        and the levels are updated; emptied levels are removed.
-        O(fills + levels emptied x log levels).
+        Each trade is at the maker's price; ``limit_ticks`` None means a market order.
+        Makers' status and the levels are updated; emptied levels are removed.  Every
+        fill but the last leaves its maker filled, and every level touched but the
+        last is emptied.  O(fills + levels emptied x log levels).
         """
-        fills: list[tuple[Order, int]] = []
         if side == BUY:
-            prices, levels, head, buy = self._ask_prices, self._asks, 0, True
+            heap, levels, sign = self._ask_heap, self._asks, 1
         else:
-            prices, levels, head, buy = self._bid_prices, self._bids, -1, False
+            heap, levels, sign = self._bid_heap, self._bids, -1
+        bound = None if limit_ticks is None else limit_ticks * sign  # compared in heap order
         index = self._orders
         remaining = qty_lots
-        # SortedList keeps its values in sublists ``_lists``; reading the ends of the
-        # first/last sublist directly is what ``prices[0]`` does, minus the call overhead.
-        lists = prices._lists
-        while remaining and lists:
-            price = lists[head][head]
-            if limit_ticks is not None and (price > limit_ticks if buy else price < limit_ticks):
+        append = fills.append
+        while remaining and heap:
+            key = heap[0]
+            if bound is not None and key > bound:
                 break
+            price = key * sign
             level = levels[price]
-            queue = level.queue
-            i = level.head
-            end = len(queue)
-            while remaining and i < end:
-                maker = queue[i]
-                if maker.status is CANCELLED:
-                    i += 1
-                    continue
-                open_lots = maker.remaining_lots
-                if open_lots <= remaining:
-                    fills.append((maker, open_lots))
-                    remaining -= open_lots
-                    level.total_lots -= open_lots
-                    level.live -= 1
+            total = level[0]
+            end = len(level)
+            i = 1
+            while i < end:
+                maker = level[i]
+                lots = maker.remaining_lots
+                if lots <= remaining:
+                    append((maker, lots))
+                    remaining -= lots
+                    total -= lots
                     maker.remaining_lots = 0
                     maker.status = FILLED
-                    i += 1
                     del index[maker.order_id]
+                    i += 1
+                    if not remaining:
+                        break
                 else:
-                    fills.append((maker, remaining))
-                    maker.remaining_lots = open_lots - remaining
+                    append((maker, remaining))
+                    maker.remaining_lots = lots - remaining
                     maker.status = PARTIALLY_FILLED
-                    level.total_lots -= remaining
+                    total -= remaining
                     remaining = 0
-            if level.live == 0:
+                    break
+            if i == end:
                 del levels[price]
-                del prices[head]
-            elif i > 16 and 2 * i > end:
-                del queue[:i]  # drop the filled prefix, amortised O(1) per fill
-                level.head = 0
+                heappop(heap)
+                while heap and heap[0] * sign not in levels:
+                    heappop(heap)
             else:
-                level.head = i
-        return fills, remaining
-
-    def add_limit(self, order: Order) -> list[tuple[Order, int]]:
-        """Match a limit order and rest what is left; return the fills.
-
-        The integer core path: no validation, no events, no dicts.
-        """
-        price = order.price_ticks
-        if order.side == BUY:
-            lists = self._ask_prices._lists
-            crosses = bool(lists) and lists[0][0] <= price
-        else:
-            lists = self._bid_prices._lists
-            crosses = bool(lists) and lists[-1][-1] >= price
-        if not crosses:
-            self.rest(order)
-            return []
-        fills, remaining = self.match(order.side, price, order.remaining_lots)
-        order.remaining_lots = remaining
-        if remaining:
-            order.status = PARTIALLY_FILLED
-            self.rest(order)
-        else:
-            order.status = FILLED
-        return fills
+                level[0] = total
+                if i > 1:
+                    del level[1:i]
+        if len(heap) > 2 * len(levels) + _STALE_SLACK:
+            self._rebuild(SELL if side == BUY else BUY)
+        return remaining
 
     def rest(self, order: Order) -> int:
-        """Queue a limit order at its price; return the level's new total. O(log levels)."""
+        """Queue a limit order at its price; return the level's new total. O(1), O(log levels) for a new level."""
         price = order.price_ticks
         assert price is not None
+        lots = order.remaining_lots
         if order.side == BUY:
-            levels, prices = self._bids, self._bid_prices
+            levels = self._bids
+            level = levels.get(price)
+            if level is None:
+                levels[price] = [lots, order]
+                heappush(self._bid_heap, -price)
+                total = lots
+            else:
+                level.append(order)
+                total = level[0] = level[0] + lots
         else:
-            levels, prices = self._asks, self._ask_prices
-        level = levels.get(price)
-        if level is None:
-            level = levels[price] = PriceLevel(price)
-            prices.add(price)
-        else:
-            order.price_ticks = level.price_ticks  # share one int object per level
-        level.queue.append(order)
-        level.live += 1
-        level.total_lots += order.remaining_lots
+            levels = self._asks
+            level = levels.get(price)
+            if level is None:
+                levels[price] = [lots, order]
+                heappush(self._ask_heap, price)
+                total = lots
+            else:
+                level.append(order)
+                total = level[0] = level[0] + lots
         self._orders[order.order_id] = order
-        return level.total_lots
+        return total
 
     def cancel(self, order_id: int) -> Order | None:
-        """Remove a resting order; return it (status cancelled) or None. O(1) amortised,
-        O(log levels) when its level empties."""
+        """Remove a resting order; return it (status cancelled) or None.
+
+        O(orders at its level); O(log levels) more when its level was the best and empties.
+        """
         order = self._orders.pop(order_id, None)
         if order is None:
             return None
         price = order.price_ticks
         if order.side == BUY:
-            levels, prices = self._bids, self._bid_prices
+            levels, heap, key = self._bids, self._bid_heap, -price  # type: ignore[operator]
         else:
-            levels, prices = self._asks, self._ask_prices
+            levels, heap, key = self._asks, self._ask_heap, price
         level = levels[price]  # type: ignore[index]
         order.status = CANCELLED
-        level.total_lots -= order.remaining_lots
-        level.live -= 1
-        if level.live == 0:
+        if len(level) == 2:
             del levels[price]  # type: ignore[arg-type]
-            prices.remove(price)
-        elif len(level.queue) - level.head > 2 * level.live + 8:
-            level._compact()
+            if heap[0] == key:
+                sign = -1 if order.side == BUY else 1
+                heappop(heap)
+                while heap and heap[0] * sign not in levels:
+                    heappop(heap)
+            elif len(heap) > 2 * len(levels) + _STALE_SLACK:
+                self._rebuild(order.side)
+        else:
+            level.remove(order)
+            level[0] -= order.remaining_lots
         return order
+
+    def _rebuild(self, side: Side) -> None:
+        """Drop the stale entries of one side's heap. O(levels)."""
+        if side == BUY:
+            heap = [-p for p in self._bids]
+            heapify(heap)
+            self._bid_heap = heap
+        else:
+            heap = list(self._asks)
+            heapify(heap)
+            self._ask_heap = heap
 
     # ---- CHECKS ----------------------------------------------------------------
 
     def check_invariants(self) -> None:
-        """Assert the book is consistent: not crossed, totals right, index exact, no empty level."""
+        """Raise AssertionError unless the book is consistent. O(n log n).
+
+        Not crossed; each level's total equals its orders; FIFO by id within a level;
+        the id index holds exactly the resting orders; no empty level; each heap's top
+        is its best live level and every level is in its heap; heaps stay bounded.
+        """
         bid, ask = self.best_bid(), self.best_ask()
         assert bid is None or ask is None or bid < ask, f"crossed book: bid {bid} >= ask {ask}"
         seen: set[int] = set()
-        for side, levels, prices in ((BUY, self._bids, self._bid_prices), (SELL, self._asks, self._ask_prices)):
-            assert list(prices) == sorted(levels), f"{side} price list does not match its levels"
-            for price in prices:
-                level = levels[price]
-                live = level.orders()
-                assert live, f"empty {side} level at {price}"
-                assert level.live == len(live), f"{side} level {price}: live count {level.live} != {len(live)}"
+        for side, levels, heap, sign in ((BUY, self._bids, self._bid_heap, -1), (SELL, self._asks, self._ask_heap, 1)):
+            keys = {key * sign for key in heap}
+            assert set(levels) <= keys, f"{side} levels missing from the heap"
+            if levels:
+                best = max(levels) if side == BUY else min(levels)
+                assert heap[0] * sign == best, f"{side} heap top {heap[0] * sign} is not the best level {best}"
+            else:
+                assert not heap, f"{side} heap holds {len(heap)} entries with no level"
+            assert len(heap) <= 2 * len(levels) + _STALE_SLACK + 1, f"{side} heap has grown to {len(heap)}"
+            for price, level in levels.items():
+                orders = level[1:]
+                assert orders, f"empty {side} level at {price}"
                 total = 0
                 last_id = -1
-                for order in live:
+                for order in orders:
                     assert order.side == side and order.price_ticks == price, f"misplaced {order}"
-                    assert order.status in (PENDING, PARTIALLY_FILLED), f"finished order resting: {order}"
+                    assert order.status is PENDING or order.status is PARTIALLY_FILLED, f"finished order resting: {order}"
                     assert 0 < order.remaining_lots <= order.qty_lots, f"bad remaining: {order}"
                     assert self._orders.get(order.order_id) is order, f"index misses {order}"
                     assert order.order_id > last_id, f"FIFO broken at {side} {price}"
                     last_id = order.order_id
                     total += order.remaining_lots
                     seen.add(order.order_id)
-                assert total == level.total_lots, f"{side} level {price}: total {level.total_lots} != {total}"
+                assert total == level[0], f"{side} level {price}: total {level[0]} != {total}"
         assert seen == set(self._orders), "order index does not match the levels"

@@ -1,4 +1,9 @@
-"""Stable error codes and the exceptions that carry them inside the engine."""
+"""Result codes of every command, and the exceptions that carry them at the boundary.
+
+One enum, :class:`ResultCode`, names every outcome of a command; its values are the
+stable ``reason`` strings of the REST API.  Each code belongs to a subsystem, and
+each refusal maps to a top-level :class:`ErrorCode` (the API's ``error_code``).
+"""
 from __future__ import annotations
 
 from enum import Enum
@@ -13,9 +18,16 @@ class ErrorCode(str, Enum):
     ORDER_NOT_FOUND = "ORDER_NOT_FOUND"
 
 
-class RejectReason(str, Enum):
-    """Finer reasons for a refused command, stable across releases."""
+class ResultCode(str, Enum):
+    """The outcome of one command, stable across releases.
 
+    ``OK``: executed (an order may still end ``rejected`` by matching, with
+    ``FOK_NOT_FILLABLE`` or ``POST_ONLY_WOULD_TAKE`` as its reason).  Every other
+    code means nothing changed.
+    """
+
+    OK = "OK"
+    # -- validation: the command is malformed or breaks a symbol's rules
     PRICE_NOT_ON_TICK = "PRICE_NOT_ON_TICK"
     QUANTITY_NOT_ON_STEP = "QUANTITY_NOT_ON_STEP"
     QUANTITY_BELOW_MIN = "QUANTITY_BELOW_MIN"
@@ -29,13 +41,37 @@ class RejectReason(str, Enum):
     INVALID_ORDER_TYPE = "INVALID_ORDER_TYPE"
     INVALID_CLIENT_ORDER_ID = "INVALID_CLIENT_ORDER_ID"
     INVALID_SYMBOL = "INVALID_SYMBOL"
+    INVALID_ORDER_ID = "INVALID_ORDER_ID"
+    ORDER_ID_REQUIRED = "ORDER_ID_REQUIRED"
     POST_ONLY_NOT_LIMIT = "POST_ONLY_NOT_LIMIT"
     INVALID_POST_ONLY = "INVALID_POST_ONLY"
+    INVALID_COMMAND = "INVALID_COMMAND"
+    # -- symbols
     UNKNOWN_SYMBOL = "UNKNOWN_SYMBOL"
+    # -- orders: identity and lifecycle
     CLIENT_ORDER_ID_IN_USE = "CLIENT_ORDER_ID_IN_USE"
-    # Reasons for an order that was accepted as valid but could not trade as asked.
+    UNKNOWN_ORDER = "UNKNOWN_ORDER"
+    ORDER_NOT_LIVE = "ORDER_NOT_LIVE"
+    # -- replay: a recorded command that does not fit the state (the journal is not this engine's)
+    ORDER_ID_ALREADY_USED = "ORDER_ID_ALREADY_USED"
+    # -- matching: an accepted order that could not trade as asked (status ``rejected``)
     FOK_NOT_FILLABLE = "FOK_NOT_FILLABLE"
     POST_ONLY_WOULD_TAKE = "POST_ONLY_WOULD_TAKE"
+
+    @property
+    def error_code(self) -> ErrorCode:
+        """The API's top-level ``error_code`` for a refusal."""
+        return _ERROR_CODE.get(self, ErrorCode.VALIDATION_ERROR)
+
+
+RejectReason = ResultCode  # the earlier name, kept for callers that import it
+
+_ERROR_CODE = {
+    ResultCode.UNKNOWN_SYMBOL: ErrorCode.SYMBOL_NOT_FOUND,
+    ResultCode.CLIENT_ORDER_ID_IN_USE: ErrorCode.DUPLICATE_CLIENT_ORDER_ID,
+    ResultCode.UNKNOWN_ORDER: ErrorCode.ORDER_NOT_FOUND,
+    ResultCode.ORDER_NOT_LIVE: ErrorCode.ORDER_NOT_FOUND,
+}
 
 
 class EngineError(Exception):
@@ -43,7 +79,7 @@ class EngineError(Exception):
 
     code: ErrorCode = ErrorCode.VALIDATION_ERROR
 
-    def __init__(self, reason: RejectReason, message: str) -> None:
+    def __init__(self, reason: ResultCode, message: str) -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message
@@ -62,3 +98,12 @@ class SymbolNotFoundError(EngineError):
 
 class DuplicateClientOrderIdError(EngineError):
     code = ErrorCode.DUPLICATE_CLIENT_ORDER_ID
+
+
+def error_for(code: ResultCode, message: str) -> EngineError:
+    """The exception class that carries ``code``."""
+    cls = {ErrorCode.SYMBOL_NOT_FOUND: SymbolNotFoundError,
+           ErrorCode.DUPLICATE_CLIENT_ORDER_ID: DuplicateClientOrderIdError}.get(code.error_code, ValidationError)
+    err = cls(code, message)
+    err.code = code.error_code
+    return err

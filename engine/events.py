@@ -1,7 +1,7 @@
 """Events the engine emits after each state change, in integer ticks and lots.
 
 Every event carries its symbol's sequence number, which grows by one per event,
-so a consumer can detect gaps.  ``MatchingEngine.event_to_dict`` renders one
+so a consumer can detect gaps.  ``engine.codec.event_dict`` renders one
 with Decimal strings for publishing.
 """
 from __future__ import annotations
@@ -9,74 +9,75 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.book import Trade
+from engine.order import OrderType, Side, Status
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     symbol: str
     sequence: int
     ts_ns: int
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class OrderAccepted(Event):
     """A valid order entered the engine (before any matching)."""
 
     order_id: int
     client_order_id: str | None
-    side: str
-    order_type: str
+    side: Side
+    order_type: OrderType
     price_ticks: int | None
     qty_lots: int
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class TradeExecuted(Event):
     """A maker fill; one per maker order touched."""
 
     trade: Trade
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class OrderUpdated(Event):
     """An order's fill state changed (status is partially_filled or filled), or it rested."""
 
     order_id: int
     client_order_id: str | None
-    side: str
-    status: str
+    side: Side
+    status: Status
     filled_lots: int
     remaining_lots: int
     is_maker: bool
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class OrderCancelled(Event):
     """An order left the book unfilled or partly filled; reason: user, ioc, market."""
 
     order_id: int
     client_order_id: str | None
-    side: str
+    side: Side
     filled_lots: int
     remaining_lots: int
     reason: str
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class OrderRejected(Event):
     """A valid order that could not trade as asked (FOK not fillable, post-only would take)."""
 
     order_id: int
     client_order_id: str | None
-    side: str
-    order_type: str
+    side: Side
+    order_type: OrderType
     reason: str
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class LevelChanged(Event):
     """The total at one price level changed; ``total_lots`` 0 means the level is gone."""
 
-    side: str
+    side: Side
     price_ticks: int
     total_lots: int

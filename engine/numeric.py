@@ -7,13 +7,18 @@ finite, plain number.  ``float`` is never used.
 """
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from engine.errors import RejectReason, ValidationError
 
 # A value with more integer digits than this cannot be a real price or quantity;
 # refusing it early keeps '1e999999' from building a gigantic int.
 MAX_INTEGER_DIGITS = 24
+# Longer numeric input is refused before any arithmetic: no real price or quantity needs it.
+MAX_TEXT_LENGTH = 64
+# A decimal number: sign, digits with an optional point, optional exponent (ASCII only).
+_NUMBER = re.compile(r"([+-]?)(?=\.?[0-9])([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]{1,9}))?")
 
 
 _CACHE_LIMIT = 65_536
@@ -43,7 +48,7 @@ class Memo(dict):
 class Scale:
     """An increment such as tick 0.01 or step 0.00000001, as integer units."""
 
-    __slots__ = ("increment", "decimals", "unit", "_factor", "text", "price_counts", "qty_counts")
+    __slots__ = ("increment", "decimals", "unit", "_factor", "text", "half_text", "price_counts", "qty_counts")
 
     def __init__(self, increment: Decimal | str) -> None:
         inc = Decimal(str(increment))
@@ -57,6 +62,9 @@ class Scale:
         self._factor = 10 ** self.decimals
         # count -> fixed-point text, and (for str inputs) text -> count, memoised.
         self.text: dict[int, str] = Memo(lambda count: format_units(count * self.unit, self.decimals))
+        # count / 2 (a mid price may fall on half an increment): one more decimal keeps it exact.
+        self.half_text: dict[int, str] = Memo(
+            lambda twice: format_trimmed(twice * self.unit * 5, self.decimals + 1, self.decimals))
         self.price_counts: dict[str, int] = Memo(lambda text: self._count(text, "price"))
         self.qty_counts: dict[str, int] = Memo(lambda text: self._count(text, "quantity"))
 
@@ -81,9 +89,13 @@ class Scale:
         return count
 
     def _to_units(self, value: object, what: str) -> int:
+        """``value`` in ``10**-decimals`` units, exactly, whatever its number of digits."""
         cls = type(value)
         if cls is str:
             text: str = value  # type: ignore[assignment]
+            if len(text) > MAX_TEXT_LENGTH:
+                raise ValidationError(RejectReason.INVALID_NUMBER,
+                                      f"{what} is {len(text)} characters long; at most {MAX_TEXT_LENGTH} are accepted")
             whole, dot, frac = text.partition(".")
             # Fast path: plain ASCII digits such as "30000.15".
             if whole.isdigit() and whole.isascii() and (not dot or (frac.isdigit() and frac.isascii())):
@@ -91,24 +103,30 @@ class Scale:
                     raise _too_large(what, text)
                 decimals = self.decimals
                 if len(frac) > decimals:
-                    extra = frac[decimals:]
-                    if extra.strip("0"):
+                    if frac[decimals:].strip("0"):
                         raise _too_fine(what, text, self)
                     frac = frac[:decimals]
                 return int(whole) * self._factor + (int(frac) * 10 ** (decimals - len(frac)) if frac else 0)
-            if "_" in text or not text.isascii() or text != text.strip():
+            match = _NUMBER.fullmatch(text)
+            if match is None or not text.isascii():
                 raise _not_a_number(what, value)
-            try:
-                dec = Decimal(text)
-            except InvalidOperation:
-                raise _not_a_number(what, value) from None
-            return self._decimal_units(dec, what, value)
+            sign, whole, frac, exponent = match.groups()
+            frac = frac or ""
+            digits = (whole or "") + frac
+            return self._exact_units(sign == "-", digits, int(exponent or 0) - len(frac), what, value)
         if cls is int:
             if abs(value) >= 10 ** MAX_INTEGER_DIGITS:  # type: ignore[arg-type]
                 raise _too_large(what, value)
             return value * self._factor  # type: ignore[operator]
         if cls is Decimal:
-            return self._decimal_units(value, what, value)  # type: ignore[arg-type]
+            dec: Decimal = value  # type: ignore[assignment]
+            if not dec.is_finite():
+                raise _not_a_number(what, value)
+            sign_bit, digit_tuple, exponent = dec.as_tuple()
+            if len(digit_tuple) > MAX_TEXT_LENGTH:
+                raise ValidationError(RejectReason.INVALID_NUMBER,
+                                      f"{what} has {len(digit_tuple)} digits; at most {MAX_TEXT_LENGTH} are accepted")
+            return self._exact_units(sign_bit == 1, "".join(map(str, digit_tuple)), exponent, what, value)  # type: ignore[arg-type]
         if value is None:
             raise ValidationError(RejectReason.INVALID_NUMBER, f"{what} is required")
         raise ValidationError(
@@ -116,17 +134,22 @@ class Scale:
             f"{what} must be a decimal string, an integer or a Decimal, not {cls.__name__}",
         )
 
-    def _decimal_units(self, dec: Decimal, what: str, shown: object) -> int:
-        if not dec.is_finite():
-            raise _not_a_number(what, shown)
-        if dec.is_zero():
+    def _exact_units(self, negative: bool, digits: str, exponent: int, what: str, shown: object) -> int:
+        """``digits x 10**exponent`` in ``10**-decimals`` units, in integers only (no context, no rounding)."""
+        digits = digits.lstrip("0")
+        if not digits:
             return 0
-        if dec.adjusted() >= MAX_INTEGER_DIGITS:
+        shift = exponent + self.decimals  # units = int(digits) * 10**shift
+        if len(digits) + exponent > MAX_INTEGER_DIGITS:  # digits before the point
             raise _too_large(what, shown)
-        scaled = dec.scaleb(self.decimals)
-        if scaled != scaled.to_integral_value():
-            raise _too_fine(what, shown, self)
-        return int(scaled)
+        if shift >= 0:
+            units = int(digits) * 10 ** shift
+        else:
+            significant = digits.rstrip("0")
+            if len(digits) - len(significant) < -shift:  # a non-zero digit below one unit
+                raise _too_fine(what, shown, self)
+            units = int(digits[:shift])
+        return -units if negative else units
 
     def format(self, count: int) -> str:
         """Return ``count`` increments as a fixed-point decimal string. O(1) when seen before."""

@@ -1,31 +1,55 @@
-"""The Order record and the vocabulary of sides, order types and statuses."""
+"""The Order record and the vocabulary of sides, order types and statuses.
+
+Sides, types and statuses are string enums: members compare equal to their
+values ("buy" == Side.BUY), so a string built at run time means the same as the
+member, and the engine can still compare members by identity on its hot path.
+"""
 from __future__ import annotations
 
-BUY = "buy"
-SELL = "sell"
+from enum import StrEnum
+
+
+class Side(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+class OrderType(StrEnum):
+    LIMIT = "limit"
+    MARKET = "market"
+    IOC = "ioc"
+    FOK = "fok"
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    PARTIALLY_FILLED = "partially_filled"
+    FILLED = "filled"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+
+BUY, SELL = Side.BUY, Side.SELL
 SIDES = (BUY, SELL)
-
-LIMIT = "limit"
-MARKET = "market"
-IOC = "ioc"
-FOK = "fok"
+LIMIT, MARKET, IOC, FOK = OrderType.LIMIT, OrderType.MARKET, OrderType.IOC, OrderType.FOK
 ORDER_TYPES = (LIMIT, MARKET, IOC, FOK)
-
-PENDING = "pending"
-PARTIALLY_FILLED = "partially_filled"
-FILLED = "filled"
-CANCELLED = "cancelled"
-REJECTED = "rejected"
-STATUSES = (PENDING, PARTIALLY_FILLED, FILLED, CANCELLED, REJECTED)
+PENDING, PARTIALLY_FILLED, FILLED = Status.PENDING, Status.PARTIALLY_FILLED, Status.FILLED
+CANCELLED, REJECTED = Status.CANCELLED, Status.REJECTED
+STATUSES = tuple(Status)
 LIVE_STATUSES = (PENDING, PARTIALLY_FILLED)
+
+# Exact values to members: a dict lookup hashes and compares by value, never by identity.
+SIDE_OF: dict[str, Side] = {s.value: s for s in Side}
+ORDER_TYPE_OF: dict[str, OrderType] = {t.value: t for t in OrderType}
+STATUS_OF: dict[str, Status] = {s.value: s for s in Status}
 
 
 class Order:
-    """One order, in integer ticks and lots.
+    """One resting (or finished) order, in integer ticks and lots.
 
     ``price_ticks`` is ``None`` for a market order.  ``remaining_lots`` is what is
-    still open (or was open when the order ended); ``filled_lots`` is derived.
-    Hot-path object: ``__slots__`` and no behaviour beyond a few derived values.
+    still open (or was open when the order ended).  Hot-path object: ``__slots__``
+    and no behaviour beyond a few derived values.
     """
 
     __slots__ = (
@@ -45,8 +69,8 @@ class Order:
         self,
         order_id: int,
         symbol: str,
-        side: str,
-        order_type: str,
+        side: Side,
+        order_type: OrderType,
         price_ticks: int | None,
         qty_lots: int,
         client_order_id: str | None = None,
@@ -69,7 +93,7 @@ class Order:
 
     @property
     def is_live(self) -> bool:
-        return self.status == PENDING or self.status == PARTIALLY_FILLED
+        return self.status is PENDING or self.status is PARTIALLY_FILLED
 
     def __repr__(self) -> str:
         return (

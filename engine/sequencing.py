@@ -11,7 +11,11 @@ wall_clock_ns: Clock = time.time_ns
 
 
 class IdSource:
-    """Hands out increasing order and trade ids; its state can be saved and restored."""
+    """Hands out increasing order and trade ids; its state can be saved and restored.
+
+    The engine takes every id through these methods, so a subclass may change how
+    ids are made; a recorded id is accepted through :meth:`claim_order_id`.
+    """
 
     __slots__ = ("next_order_id", "next_trade_id")
 
@@ -20,11 +24,24 @@ class IdSource:
         self.next_trade_id = next_trade_id
 
     def order_id(self) -> int:
+        """A new order id. O(1)."""
         oid = self.next_order_id
         self.next_order_id = oid + 1
         return oid
 
-    def trade_id(self) -> int:
+    def claim_order_id(self, order_id: int) -> bool:
+        """Accept a recorded order id (replay); False if it was already handed out. O(1)."""
+        if order_id < self.next_order_id:
+            return False
+        self.next_order_id = order_id + 1
+        return True
+
+    def trade_ids(self, count: int) -> int:
+        """Reserve ``count`` consecutive trade ids; return the first. O(1)."""
         tid = self.next_trade_id
-        self.next_trade_id = tid + 1
+        self.next_trade_id = tid + count
         return tid
+
+    def trade_id(self) -> int:
+        """A new trade id. O(1)."""
+        return self.trade_ids(1)

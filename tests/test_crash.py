@@ -11,7 +11,8 @@ from pathlib import Path
 import requests
 
 from api.storage.records import decode, unpack
-from engine.commands import SubmitCommand
+from engine import codec
+from engine.commands import Submit
 from engine.matcher import create_crypto_engine
 from engine.sequencing import IdSource
 from tests.servers import free_port, server_process
@@ -55,11 +56,12 @@ def journal_commands(data_dir: Path) -> list:
 def reference_engine(commands: list):  # type: ignore[no-untyped-def]
     """The same commands through submit_order/cancel_order (not replay), with the recorded ids and times."""
     times = iter([c.ts_ns for c in commands])
-    engine = create_crypto_engine(ids=IdSource(), clock=lambda: next(times))
+    engine = create_crypto_engine(ids=IdSource(), clock=lambda: next(times, 0))
     for c in commands:
-        m = engine._markets[c.symbol]
-        if isinstance(c, SubmitCommand):
-            r = engine.submit_order(c.symbol, c.side, c.order_type, m.qty(c.qty_lots), m.price(c.price_ticks),
+        m = engine.market(c.symbol)
+        if isinstance(c, Submit):
+            r = engine.submit_order(c.symbol, c.side, c.order_type, codec.qty_text(m, c.qty_lots),
+                                    codec.price_text(m, c.price_ticks),
                                     c.client_order_id, post_only=c.post_only)
             assert r.get("order_id") == c.order_id, r
         else:
@@ -86,7 +88,7 @@ def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
     assert len(acked) >= 300, "the load did not get going"
 
     commands = journal_commands(tmp_path)
-    journaled = {c.order_id for c in commands if isinstance(c, SubmitCommand)}
+    journaled = {c.order_id for c in commands if isinstance(c, Submit)}
     assert {a["order_id"] for a in acked} <= journaled  # every acknowledgement was durable first
     reference = reference_engine(commands)
 

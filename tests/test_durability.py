@@ -235,7 +235,6 @@ def test_batch_policy_and_periodic_snapshots(tmp_path: Path) -> None:
 def test_snapshot_inside_a_commit_batch(tmp_path: Path) -> None:
     from api.storage.recovery import recover
     from api.storage.store import Store
-    from engine.state import export_state
 
     engine = create_crypto_engine()
     store = Store.open(tmp_path, engine.symbols, "batch")
@@ -253,7 +252,7 @@ def test_snapshot_inside_a_commit_batch(tmp_path: Path) -> None:
     result = recover(fresh, again)
     again.close()
     assert (result.snapshot_lsn, result.replayed, result.last_lsn) == (5, 3, 8)
-    ours, theirs = export_state(engine), export_state(fresh)
+    ours, theirs = engine.snapshot(), fresh.snapshot()
     for state in (ours, theirs):
         for market in state["markets"].values():
             market.pop("history")  # the timestamps differ: this engine used the wall clock

@@ -194,7 +194,8 @@ def test_order_book_core_api_directly() -> None:
     book = OrderBook("X")
     for i, (side, price, lots) in enumerate([("sell", 101, 5), ("sell", 102, 5), ("buy", 99, 5)], start=1):
         book.rest(Order(i, "X", side, "limit", price, lots))
-    fills, remaining = book.match("buy", 101, 7)
+    fills: list = []
+    remaining = book.match("buy", 101, 7, fills)
     assert [(m.order_id, lots) for m, lots in fills] == [(1, 5)] and remaining == 2
     assert book.best_ask() == 102 and book.best_bid() == 99
     assert book.cancel(3).status == "cancelled" and book.best_bid() is None

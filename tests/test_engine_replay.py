@@ -1,14 +1,13 @@
-"""Replay: recorded commands applied to a fresh engine give the same events and the same state."""
+"""Replay: recorded commands executed on a fresh engine give the same events, results and state."""
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.commands import Command
+from engine.commands import Cancel, Command, Submit
 from engine.events import Event
-from engine.matcher import create_crypto_engine
+from engine.matcher import MatchingEngine, create_crypto_engine
 from engine.sequencing import IdSource
-from engine.state import export_state, import_state
 from tests.conftest import StepClock, check_all
 
 
@@ -34,6 +33,13 @@ ops = st.lists(
 )
 
 
+def replay(engine: MatchingEngine, commands: list[Command]) -> None:
+    """Execute recorded commands; each must execute (a refusal means the journal does not fit)."""
+    for command in commands:
+        result = engine.execute(command)
+        assert result.executed, (command, result)
+
+
 def run(stream: list) -> tuple[MemoryJournal, list[Event], dict]:
     journal = MemoryJournal()
     engine = create_crypto_engine(ids=IdSource(), clock=StepClock(), journal=journal)
@@ -50,7 +56,7 @@ def run(stream: list) -> tuple[MemoryJournal, list[Event], dict]:
             ids.append((symbol, r["order_id"]))
         if cancel == 0 and ids:
             engine.cancel_order(*ids[len(ids) // 2])
-    return journal, events, export_state(engine)
+    return journal, events, engine.snapshot()
 
 
 @settings(max_examples=200, deadline=None)
@@ -60,10 +66,9 @@ def test_replay_reproduces_events_and_state(stream: list) -> None:
     fresh = create_crypto_engine(ids=IdSource(), clock=StepClock())
     replayed: list[Event] = []
     fresh.add_event_listener(replayed.append)
-    for command in journal.commands:
-        fresh.apply(command)
+    replay(fresh, journal.commands)
     assert replayed == events
-    assert export_state(fresh) == state
+    assert fresh.snapshot() == state
     check_all(fresh)
 
 
@@ -73,18 +78,16 @@ def test_snapshot_then_replay_the_rest(stream: list, cut: int) -> None:
     journal, events, state = run(stream)
     cut = min(cut, len(journal.commands))
     first = create_crypto_engine(ids=IdSource(), clock=StepClock())
-    for command in journal.commands[:cut]:
-        first.apply(command)
-    middle = export_state(first)
+    replay(first, journal.commands[:cut])
+    middle = first.snapshot()
     second = create_crypto_engine(ids=IdSource(), clock=StepClock())
-    import_state(second, middle)
+    second.restore(middle)
     check_all(second)
     tail: list[Event] = []
     second.add_event_listener(tail.append)
-    for command in journal.commands[cut:]:
-        second.apply(command)
-    assert export_state(second) == state
-    assert tail == events[len(events) - len(tail):] if tail else True
+    replay(second, journal.commands[cut:])
+    assert second.snapshot() == state
+    assert tail == events[len(events) - len(tail):]
     check_all(second)
 
 
@@ -96,4 +99,46 @@ def test_null_journal_changes_nothing() -> None:
     for engine in (plain, journaled):
         engine.submit_order("BTC-USDT", "sell", "limit", "0.5", "30000")
         engine.submit_order("BTC-USDT", "buy", "market", "0.2")
-    assert export_state(plain) == export_state(journaled)
+    assert plain.snapshot() == journaled.snapshot()
+
+
+def _runtime(text: str) -> str:
+    """An equal string that is not the interned literal (as JSON decoding or a journal would build it)."""
+    built = "".join(list(text))
+    assert built == text and built is not text
+    return built
+
+
+def test_strings_built_at_run_time_mean_the_same_as_literals() -> None:
+    results = []
+    for make in (lambda t: t, _runtime):
+        engine = create_crypto_engine(ids=IdSource(), clock=StepClock())
+        engine.execute(Submit("BTC-USDT", make("sell"), make("limit"), 3_000_000, 50_000_000))
+        taker = engine.execute(Submit("BTC-USDT", make("buy"), make("limit"), 3_000_000, 20_000_000))
+        ioc = engine.execute(Submit("BTC-USDT", make("buy"), make("ioc"), 3_000_000, 40_000_000))
+        results.append([(r.code, r.status, r.remaining_lots, [(t.price_ticks, t.qty_lots) for t in r.trades])
+                        for r in (taker, ioc)])
+        engine.check_invariants()
+    assert results[0] == results[1]
+    assert results[0] == [("OK", "filled", 0, [(3_000_000, 20_000_000)]),
+                          ("OK", "cancelled", 10_000_000, [(3_000_000, 30_000_000)])]
+
+
+@given(ops)
+@settings(max_examples=50, deadline=None)
+def test_replay_of_decoded_strings_matches(stream: list) -> None:
+    """Recorded commands whose enums became plain strings (as a decoder may give) replay identically."""
+    journal, events, state = run(stream)
+    as_strings = []
+    for c in journal.commands:
+        if isinstance(c, Submit):
+            as_strings.append(Submit(c.symbol, _runtime(c.side.value), _runtime(c.order_type.value), c.price_ticks,
+                                     c.qty_lots, c.client_order_id, c.post_only, c.order_id, c.ts_ns))
+        else:
+            assert isinstance(c, Cancel)
+            as_strings.append(c)
+    fresh = create_crypto_engine(ids=IdSource(), clock=StepClock())
+    replayed: list[Event] = []
+    fresh.add_event_listener(replayed.append)
+    replay(fresh, as_strings)
+    assert replayed == events and fresh.snapshot() == state

@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import struct
 import zlib
-from typing import TYPE_CHECKING
+from typing import Iterator
 
-from engine.commands import CancelCommand, Command, SubmitCommand
+from engine.commands import Cancel, Command, Submit
 from engine.order import BUY, FOK, IOC, LIMIT, MARKET, SELL
-
-if TYPE_CHECKING:
-    from engine.matcher import MatchingEngine
 
 FORMAT_VERSION = 1
 SUBMIT, CANCEL = 1, 2
-SUBMIT_FORMAT = _SUBMIT = struct.Struct("<BHBBBqqqq")
+_SUBMIT = struct.Struct("<BHBBBqqqq")
 _CANCEL = struct.Struct("<BHqq")
 LENGTH = struct.Struct("<H")
 SIDES = (BUY, SELL)
@@ -35,7 +32,8 @@ _TYPE_CODE = {t: i for i, t in enumerate(TYPES)}
 
 
 def encode(command: Command, symbol_index: dict[str, int]) -> bytes:
-    if isinstance(command, SubmitCommand):
+    """One stamped command (with its order id and time) as a record."""
+    if isinstance(command, Submit):
         head = _SUBMIT.pack(SUBMIT, symbol_index[command.symbol], _SIDE_CODE[command.side], _TYPE_CODE[command.order_type],
                             1 if command.post_only else 0, command.order_id, command.ts_ns, command.qty_lots,
                             -1 if command.price_ticks is None else command.price_ticks)
@@ -43,16 +41,21 @@ def encode(command: Command, symbol_index: dict[str, int]) -> bytes:
     return _CANCEL.pack(CANCEL, symbol_index[command.symbol], command.order_id, command.ts_ns)
 
 
-def decode(rec: bytes, symbols: list[str]) -> Command:
+def decode(rec: bytes | memoryview, symbols: list[str]) -> Command:
+    """The recorded command of one record: the only decoder of the format.
+
+    Raises ValueError (or IndexError, struct.error, UnicodeDecodeError) for a record
+    that is not one.
+    """
     kind = rec[0]
     if kind == SUBMIT:
         _, sym, side, otype, post, oid, ts, qty, price = _SUBMIT.unpack_from(rec)
-        coid = rec[_SUBMIT.size:].decode() if len(rec) > _SUBMIT.size else None
-        return SubmitCommand(symbols[sym], SIDES[side], TYPES[otype], qty, None if price < 0 else price, coid,
-                             post == 1, oid, ts)
+        coid = bytes(rec[_SUBMIT.size:]).decode() if len(rec) > _SUBMIT.size else None
+        return Submit(symbols[sym], SIDES[side], TYPES[otype], None if price < 0 else price, qty, coid, post == 1,
+                      oid, ts)
     if kind == CANCEL:
         _, sym, oid, ts = _CANCEL.unpack(rec)
-        return CancelCommand(symbols[sym], oid, ts)
+        return Cancel(symbols[sym], oid, None, ts)
     raise ValueError(f"unknown record kind {kind}")
 
 
@@ -66,29 +69,21 @@ def pack(records: list[bytes]) -> bytes:
     return b"".join(length(len(r)) + r for r in records)
 
 
-def unpack(blob: bytes) -> list[bytes]:
-    """The records of one journal row (the inverse of :func:`pack`)."""
-    out = []
+def unpack(blob: bytes) -> Iterator[memoryview]:
+    """The records of one journal row, in order (the inverse of :func:`pack`)."""
+    view = memoryview(blob)
     offset, end = 0, len(blob)
+    length = LENGTH.unpack_from
     while offset < end:
-        (size,) = LENGTH.unpack_from(blob, offset)
+        (size,) = length(blob, offset)
         offset += 2
         if offset + size > end:
             raise ValueError("a record runs past the end of its batch")
-        out.append(blob[offset:offset + size])
+        yield view[offset:offset + size]
         offset += size
-    return out
 
 
-def replay_locked(engine: "MatchingEngine", rec: bytes, symbols: list[str]) -> None:
-    """Apply one record to ``engine``, whose lock the caller holds, without building a command object."""
-    kind = rec[0]
-    if kind == SUBMIT:
-        _, sym, side, otype, post, oid, ts, qty, price = _SUBMIT.unpack_from(rec)
-        engine.apply_submit_locked(symbols[sym], SIDES[side], TYPES[otype], qty, None if price < 0 else price,
-                                   rec[_SUBMIT.size:].decode() if len(rec) > _SUBMIT.size else None, post == 1, oid, ts)
-    elif kind == CANCEL:
-        _, sym, oid, ts = _CANCEL.unpack(rec)
-        engine.apply_cancel_locked(symbols[sym], oid, ts)
-    else:
-        raise ValueError(f"unknown record kind {kind}")
+def commands(blob: bytes, symbols: list[str]) -> Iterator[Command]:
+    """The recorded commands of one journal row, in order."""
+    for rec in unpack(blob):
+        yield decode(rec, symbols)

@@ -10,10 +10,9 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from api.storage.records import LENGTH, SIDES, SUBMIT, SUBMIT_FORMAT, TYPES, checksum, replay_locked
+from api.storage.records import checksum, decode, unpack
 from api.storage.store import Store, StoreError
 from engine.matcher import MatchingEngine
-from engine.state import import_state
 
 log = logging.getLogger("api.storage")
 
@@ -56,7 +55,7 @@ def recover(engine: MatchingEngine, store: Store, dry_run: bool = False) -> Reco
     snap_lsn, state = load_snapshot(store)
     if state is not None:
         try:
-            import_state(engine, state)
+            engine.restore(state)
         except (ValueError, KeyError, TypeError) as exc:
             raise StoreError(f"{store.path}: the snapshot at record {snap_lsn} does not fit this engine: {exc}") from None
     last = store.conn.execute("SELECT MAX(lsn) FROM journal").fetchone()[0] or 0
@@ -69,8 +68,7 @@ def recover(engine: MatchingEngine, store: Store, dry_run: bool = False) -> Reco
     torn = None
     expected = None
     symbols = store.symbols
-    apply_submit = engine.apply_submit_locked
-    unpack_submit, submit_size, length = SUBMIT_FORMAT.unpack_from, SUBMIT_FORMAT.size, LENGTH.unpack_from
+    execute = engine.execute_locked
     engine.lock.acquire()  # one acquisition for the whole replay; nothing else runs yet
     try:
         cur = store.conn.execute("SELECT lsn, count, recs, crc FROM journal WHERE lsn + count - 1 > ? ORDER BY lsn",
@@ -87,20 +85,13 @@ def recover(engine: MatchingEngine, store: Store, dry_run: bool = False) -> Reco
                     torn = first
                     break
                 raise StoreError(f"{store.path}: {where} are corrupt (checksum mismatch); refusing to start")
-            lsn, offset, end = first, 0, len(blob)
+            lsn = first
             try:
-                while offset < end:
-                    (size,) = length(blob, offset)
-                    start = offset + 2
-                    offset = start + size
+                for rec in unpack(blob):
                     if lsn > snap_lsn:  # a snapshot may fall inside a batch
-                        if blob[start] == SUBMIT:  # records.replay, inlined: this runs once per record
-                            _, sym, side, otype, post, oid, ts, qty, price = unpack_submit(blob, start)
-                            apply_submit(symbols[sym], SIDES[side], TYPES[otype], qty, None if price < 0 else price,
-                                         blob[start + submit_size:offset].decode() if size > submit_size else None,
-                                         post == 1, oid, ts)
-                        else:
-                            replay_locked(engine, blob[start:offset], symbols)
+                        result = execute(decode(rec, symbols))  # the same execute as live commands
+                        if not result.executed:
+                            raise ValueError(f"it does not apply to the state before it ({result.code.value})")
                         replayed += 1
                     lsn += 1
             except (ValueError, IndexError, UnicodeDecodeError, struct.error) as exc:

@@ -1,0 +1,123 @@
+"""What ``execute`` returns: a result code, the order it created or touched, its trades, its events.
+
+A result is built on every command, so it holds only what the command produced,
+as integers, and builds its event objects the first time they are asked for.
+It records the values that later commands may change (the order's status and
+remaining lots, the last maker's remaining lots, level totals), so its events
+are the same whenever they are read.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from engine.book import Fill, Trade
+from engine.commands import Cancel
+from engine.errors import ResultCode
+from engine.events import (
+    Event,
+    LevelChanged,
+    OrderAccepted,
+    OrderCancelled,
+    OrderRejected,
+    OrderUpdated,
+    TradeExecuted,
+)
+from engine.order import BUY, FILLED, LIMIT, PARTIALLY_FILLED, REJECTED, SELL, Order, Status
+
+_EXECUTED = frozenset({ResultCode.OK, ResultCode.FOK_NOT_FILLABLE, ResultCode.POST_ONLY_WOULD_TAKE})
+NO_TRADES: tuple[Trade, ...] = ()
+NO_FILLS: tuple[Fill, ...] = ()
+
+
+class Result:
+    """The outcome of one command.
+
+    ``code`` is ``OK`` when the command executed; an order that executed but could
+    not trade as asked ends ``rejected`` with ``FOK_NOT_FILLABLE`` or
+    ``POST_ONLY_WOULD_TAKE``; any other code is a refusal that changed nothing (for
+    a refused cancel, ``order`` is the finished order it named, if known).
+    ``status`` and ``remaining_lots`` are the order's as the command left it.
+    """
+
+    __slots__ = ("code", "command", "order", "status", "remaining_lots", "trades", "fills", "first_sequence",
+                 "last_maker_lots", "level_lots", "rest_lots", "ts_ns", "_events")
+
+    def __init__(self, code: ResultCode, command: Any, order: Order | None = None, status: Status | None = None,
+                 remaining_lots: int = 0, trades: list[Trade] | tuple[Trade, ...] = NO_TRADES,
+                 fills: list[Fill] | tuple[Fill, ...] = NO_FILLS, first_sequence: int = 0, last_maker_lots: int = 0,
+                 level_lots: int = 0, rest_lots: int = 0, ts_ns: int = 0) -> None:
+        self.code = code
+        self.command = command
+        self.order = order
+        self.status = status
+        self.remaining_lots = remaining_lots
+        self.trades = trades
+        self.fills = fills
+        self.first_sequence = first_sequence
+        self.last_maker_lots = last_maker_lots  # the last maker's remaining lots after its fill
+        self.level_lots = level_lots  # total at the last level touched (matching) or at the cancelled order's level
+        self.rest_lots = rest_lots  # total at the level the order rested on
+        self.ts_ns = ts_ns  # when the command ran (for a submit, the order's own time)
+        self._events: list[Event] | None = None
+
+    @property
+    def executed(self) -> bool:
+        """True if the command changed the engine's state."""
+        return self.code in _EXECUTED
+
+    @property
+    def events(self) -> list[Event]:
+        """The events this command produced, in sequence order (built on first use). O(events)."""
+        if self._events is None:
+            self._events = self._build_events() if self.executed else []
+        return self._events
+
+    def _build_events(self) -> list[Event]:
+        order = self.order
+        assert order is not None
+        symbol, ts, seq = order.symbol, self.ts_ns, self.first_sequence
+        oid, coid, side = order.order_id, order.client_order_id, order.side
+        remaining = self.remaining_lots
+        if type(self.command) is Cancel:
+            return [
+                OrderCancelled(symbol, seq, ts, oid, coid, side, order.qty_lots - remaining, remaining, "user"),
+                LevelChanged(symbol, seq + 1, ts, side, order.price_ticks, self.level_lots),  # type: ignore[arg-type]
+            ]
+        if self.status is REJECTED:
+            return [OrderRejected(symbol, seq, ts, oid, coid, side, order.order_type, self.code.value)]
+        events: list[Event] = [
+            OrderAccepted(symbol, seq, ts, oid, coid, side, order.order_type, order.price_ticks, order.qty_lots)
+        ]
+        fills, trades = self.fills, self.trades
+        if fills:
+            last = len(fills) - 1
+            prices: list[int] = []
+            for i, (maker, _lots) in enumerate(fills):
+                maker_left = self.last_maker_lots if i == last else 0
+                events.append(TradeExecuted(symbol, seq + 1, ts, trades[i]))
+                events.append(OrderUpdated(symbol, seq + 2, ts, maker.order_id, maker.client_order_id, maker.side,
+                                           FILLED if maker_left == 0 else PARTIALLY_FILLED,
+                                           maker.qty_lots - maker_left, maker_left, True))
+                seq += 2
+                if not prices or prices[-1] != maker.price_ticks:
+                    prices.append(maker.price_ticks)  # type: ignore[arg-type]
+            seq += 1
+            events.append(OrderUpdated(symbol, seq, ts, oid, coid, side, FILLED if remaining == 0 else PARTIALLY_FILLED,
+                                       order.qty_lots - remaining, remaining, False))
+            maker_side = SELL if side is BUY else BUY
+            for price in prices:
+                seq += 1
+                events.append(LevelChanged(symbol, seq, ts, maker_side, price, 0 if price != prices[-1] else self.level_lots))
+        if remaining:
+            seq += 1
+            if order.order_type is LIMIT:
+                events.append(LevelChanged(symbol, seq, ts, side, order.price_ticks, self.rest_lots))  # type: ignore[arg-type]
+            else:
+                events.append(OrderCancelled(symbol, seq, ts, oid, coid, side, order.qty_lots - remaining, remaining,
+                                             order.order_type.value))
+        return events
+
+    def __repr__(self) -> str:
+        oid = self.order.order_id if self.order is not None else None
+        return (f"Result({self.code.value}, order_id={oid}, status={self.status}, remaining_lots={self.remaining_lots}, "
+                f"trades={len(self.trades)})")
