@@ -23,7 +23,7 @@ from engine.events import (
     TradeExecuted,
 )
 from engine.market import Market
-from engine.numeric import format_trimmed, format_units
+from engine.numeric import format_trimmed
 from engine.order import BUY, CANCELLED, MARKET, ORDER_TYPE_OF, PENDING, REJECTED, SELL, SIDE_OF, Order
 from engine.results import Result
 
@@ -232,7 +232,7 @@ def fee_text(market: Market, units: int) -> str:
     """A fee (value units times the rate's units), exact, trimmed to the price's decimals."""
     config = market.config
     if not units:
-        return format_units(0, config.price_scale.decimals)
+        return config.price_scale.text[0]
     return format_trimmed(units, config.value_decimals + market.fees.decimals, config.price_scale.decimals)
 
 

@@ -5,7 +5,7 @@ from collections import OrderedDict, deque
 from typing import Any
 
 from engine.book import OrderBook, Trade
-from engine.order import ORDER_TYPE_OF, SIDE_OF, STATUS_OF, Order
+from engine.order import ORDER_TYPE_OF, PARTIALLY_FILLED, PENDING, SIDE_OF, STATUS_OF, Order
 from engine.symbols import FeeCalculator, SymbolConfig
 
 
@@ -38,7 +38,7 @@ class Market:
         self.symbol = config.symbol
         self.book = OrderBook(config.symbol)
         self.fees = fees
-        self.history: OrderedDict[int, tuple] = OrderedDict()
+        self.history: OrderedDict[int, Order] = OrderedDict()  # finished orders, oldest first
         self.history_limit = history_limit
         self.client_ids: dict[str, Order] = {}  # client order id -> live order
         self.recent_trades: deque[Trade] = deque(maxlen=trade_limit)
@@ -56,25 +56,17 @@ class Market:
     def remember(self, order: Order) -> None:
         """Keep a finished order for status queries, evicting the oldest past the limit. O(1).
 
-        Stored as a plain tuple of ints and strings: the garbage collector stops
-        tracking such tuples, so a full history does not lengthen GC pauses.
+        A finished order never changes again, so the object itself is kept.
         """
         history = self.history
-        history[order.order_id] = (
-            order.order_id, order.side, order.order_type, order.price_ticks, order.qty_lots,
-            order.remaining_lots, order.status, order.client_order_id, order.ts_ns,
-        )
+        history[order.order_id] = order
         if len(history) > self.history_limit:
             history.popitem(last=False)
 
     def find_order(self, order_id: int) -> Order | None:
-        """A resting order, or a finished one rebuilt from the history. O(1)."""
+        """A resting order, or a finished one from the history. O(1)."""
         order = self.book.get_order(order_id)
-        if order is None:
-            record = self.history.get(order_id)
-            if record is not None:
-                order = _order_from_row(self.symbol, record)
-        return order
+        return order if order is not None else self.history.get(order_id)
 
     # ---- snapshots -------------------------------------------------------------
 
@@ -83,7 +75,7 @@ class Market:
         return {
             "sequence": self.book.sequence,
             "resting": [_order_row(o) for o in sorted(self.book.resting_orders(), key=lambda o: o.order_id)],
-            "history": [list(r) for r in self.history.values()],
+            "history": [_order_row(o) for o in self.history.values()],
             "recent_trades": [[t.trade_id, t.price_ticks, t.qty_lots, t.aggressor_side.value, t.maker_order_id,
                                t.taker_order_id, t.ts_ns] for t in self.recent_trades],
             "stats": [self.orders_accepted, self.orders_rejected, self.trade_count, self.volume_lots,
@@ -125,8 +117,9 @@ class Market:
         for coid, order in self.client_ids.items():
             assert live_with_ids.get(coid) is order, f"client id {coid!r} does not point at its live order"
         assert len(self.history) <= self.history_limit, f"history holds {len(self.history)} > {self.history_limit}"
-        for oid, row in self.history.items():
-            assert row[0] == oid and self.book.get_order(oid) is None, f"history holds live order {oid}"
+        for oid, row in self.history.items():  # finished orders only
+            assert row.order_id == oid and self.book.get_order(oid) is None, f"history holds live order {oid}"
+            assert row.status is not PENDING and row.status is not PARTIALLY_FILLED, f"history holds live {row}"
 
 
 def _order_row(o: Order) -> list[Any]:

@@ -47,7 +47,7 @@ from engine.order import (
     OrderType,
     Side,
 )
-from engine.results import Result
+from engine.results import NO_FILLS, NO_TRADES, Result
 from engine.sequencing import Clock, IdSource, wall_clock_ns
 from engine.symbols import FeeCalculator, SymbolConfig
 
@@ -147,13 +147,23 @@ class MatchingEngine:
         O(log levels + fills) for an order, O(orders at the level) for a cancel.
         """
         with self._lock:
-            return self._execute_locked(command)
+            cls = command.__class__
+            if cls is Submit:
+                result = self._submit(command)  # type: ignore[arg-type]
+            elif cls is Cancel:
+                result = self._cancel(command)  # type: ignore[arg-type]
+            else:
+                return Result(ResultCode.INVALID_COMMAND, command)
+            if self._emitting and result.code in _EXECUTED:
+                self._dispatch(result)
+            return result
 
     def execute_locked(self, command: Command) -> Result:
         """:meth:`execute` for a caller that holds :attr:`lock` (a replay of many commands)."""
         return self._execute_locked(command)
 
     def _execute_locked(self, command: Command) -> Result:
+        # execute() repeats this dispatch inline: one call less on the hot path.
         cls = command.__class__
         if cls is Submit:
             result = self._submit(command)  # type: ignore[arg-type]
@@ -286,8 +296,8 @@ class MatchingEngine:
         if status is FILLED or status is CANCELLED:
             market.remember(order)
         book.sequence = seq
-        return Result(ResultCode.OK, cmd, order, status, remaining, trades, fills, first_seq, last_maker_lots,
-                      level_lots, rest_lots, ts)
+        return _new_tuple(Result, (_OK, cmd, order, status, remaining, trades, fills, first_seq,
+                                   last_maker_lots, level_lots, rest_lots, ts))
 
     def _reject(self, market: Market, cmd: Submit, order: Order, code: ResultCode) -> Result:
         order.status = REJECTED
@@ -331,8 +341,8 @@ class MatchingEngine:
         book.sequence = first_seq + 1
         level_lots = book.level_total(order.side, order.price_ticks)  # type: ignore[arg-type]
         # The cancel's own time is the events' time; the order keeps its entry time.
-        return Result(ResultCode.OK, cmd, order, CANCELLED, order.remaining_lots, first_sequence=first_seq,
-                      level_lots=level_lots, ts_ns=ts)
+        return _new_tuple(Result, (_OK, cmd, order, CANCELLED, order.remaining_lots, NO_TRADES, NO_FILLS, first_seq, 0,
+                                   level_lots, 0, ts))
 
     def cancel_all(self, symbol: str) -> int:
         """Cancel every resting order of a symbol (each a journaled ``Cancel``); return how many. O(n)."""
@@ -551,6 +561,7 @@ class MatchingEngine:
 
 
 _EXECUTED = frozenset({ResultCode.OK, ResultCode.FOK_NOT_FILLABLE, ResultCode.POST_ONLY_WOULD_TAKE})
+_OK = ResultCode.OK
 
 
 def create_crypto_engine(**kwargs: Any) -> MatchingEngine:

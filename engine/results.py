@@ -1,14 +1,14 @@
 """What ``execute`` returns: a result code, the order it created or touched, its trades, its events.
 
 A result is built on every command, so it holds only what the command produced,
-as integers, and builds its event objects the first time they are asked for.
+as integers, and builds its event objects only when they are asked for.
 It records the values that later commands may change (the order's status and
 remaining lots, the last maker's remaining lots, level totals), so its events
 are the same whenever they are read.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.book import Fill, Trade
 from engine.commands import Cancel
@@ -29,7 +29,7 @@ NO_TRADES: tuple[Trade, ...] = ()
 NO_FILLS: tuple[Fill, ...] = ()
 
 
-class Result:
+class Result(NamedTuple):
     """The outcome of one command.
 
     ``code`` is ``OK`` when the command executed; an order that executed but could
@@ -37,28 +37,23 @@ class Result:
     ``POST_ONLY_WOULD_TAKE``; any other code is a refusal that changed nothing (for
     a refused cancel, ``order`` is the finished order it named, if known).
     ``status`` and ``remaining_lots`` are the order's as the command left it.
+
+    A named tuple: immutable, and the cheapest object Python builds, which matters
+    for a value made once per command.
     """
 
-    __slots__ = ("code", "command", "order", "status", "remaining_lots", "trades", "fills", "first_sequence",
-                 "last_maker_lots", "level_lots", "rest_lots", "ts_ns", "_events")
-
-    def __init__(self, code: ResultCode, command: Any, order: Order | None = None, status: Status | None = None,
-                 remaining_lots: int = 0, trades: list[Trade] | tuple[Trade, ...] = NO_TRADES,
-                 fills: list[Fill] | tuple[Fill, ...] = NO_FILLS, first_sequence: int = 0, last_maker_lots: int = 0,
-                 level_lots: int = 0, rest_lots: int = 0, ts_ns: int = 0) -> None:
-        self.code = code
-        self.command = command
-        self.order = order
-        self.status = status
-        self.remaining_lots = remaining_lots
-        self.trades = trades
-        self.fills = fills
-        self.first_sequence = first_sequence
-        self.last_maker_lots = last_maker_lots  # the last maker's remaining lots after its fill
-        self.level_lots = level_lots  # total at the last level touched (matching) or at the cancelled order's level
-        self.rest_lots = rest_lots  # total at the level the order rested on
-        self.ts_ns = ts_ns  # when the command ran (for a submit, the order's own time)
-        self._events: list[Event] | None = None
+    code: ResultCode
+    command: Any
+    order: Order | None = None
+    status: Status | None = None
+    remaining_lots: int = 0
+    trades: list[Trade] | tuple[Trade, ...] = NO_TRADES
+    fills: list[Fill] | tuple[Fill, ...] = NO_FILLS  # (maker, lots) in execution order
+    first_sequence: int = 0
+    last_maker_lots: int = 0  # the last maker's remaining lots after its fill
+    level_lots: int = 0  # total at the last level touched (matching), or at a cancelled order's level
+    rest_lots: int = 0  # total at the level the order rested on
+    ts_ns: int = 0  # when the command ran (for a submit, the order's own time)
 
     @property
     def executed(self) -> bool:
@@ -67,10 +62,8 @@ class Result:
 
     @property
     def events(self) -> list[Event]:
-        """The events this command produced, in sequence order (built on first use). O(events)."""
-        if self._events is None:
-            self._events = self._build_events() if self.executed else []
-        return self._events
+        """The events this command produced, in sequence order, built on each access. O(events)."""
+        return self._build_events() if self.code in _EXECUTED else []
 
     def _build_events(self) -> list[Event]:
         order = self.order
