@@ -31,7 +31,6 @@ from engine.events import Event, LevelChanged, TradeExecuted
 from engine.market import Market
 from engine.presets import add_crypto_symbols, add_forex_symbols
 from engine.order import (
-    BUY,
     CANCELLED,
     FILLED,
     FOK,
@@ -41,7 +40,6 @@ from engine.order import (
     PARTIALLY_FILLED,
     PENDING,
     REJECTED,
-    SELL,
     SIDE_OF,
     Order,
     OrderType,
@@ -109,7 +107,7 @@ class MatchingEngine:
     # ---- SETUP -----------------------------------------------------------------
 
     def add_symbol(self, config: SymbolConfig) -> None:
-        """Configure a symbol and create its book."""
+        """Configure a symbol and create its book. O(1)."""
         with self._lock:
             if config.symbol in self._markets:
                 raise ValueError(f"symbol {config.symbol} is already configured")
@@ -122,17 +120,17 @@ class MatchingEngine:
             self._markets[config.symbol] = Market(config, fees, self.history_limit, self.recent_trades_limit)
 
     def add_event_listener(self, listener: EventListener) -> None:
-        """Call ``listener(event)`` for every event, in sequence order."""
+        """Call ``listener(event)`` for every event, in sequence order. O(1)."""
         self._listeners.append(listener)
         self._emitting = True
 
     def add_trade_handler(self, handler: DictHandler) -> None:
-        """Call ``handler(trade_dict)`` for every trade."""
+        """Call ``handler(trade_dict)`` for every trade. O(1)."""
         self._trade_handlers.append(handler)
         self._emitting = True
 
     def add_order_handler(self, handler: DictHandler) -> None:
-        """Call ``handler(order_event_dict)`` for every order event (maker and taker)."""
+        """Call ``handler(order_event_dict)`` for every order event (maker and taker). O(1)."""
         self._order_handlers.append(handler)
         self._emitting = True
 
@@ -159,7 +157,7 @@ class MatchingEngine:
             return result
 
     def execute_locked(self, command: Command) -> Result:
-        """:meth:`execute` for a caller that holds :attr:`lock` (a replay of many commands)."""
+        """:meth:`execute` for a caller that holds :attr:`lock` (a replay of many commands). Same complexity."""
         return self._execute_locked(command)
 
     def _execute_locked(self, command: Command) -> Result:
@@ -368,7 +366,7 @@ class MatchingEngine:
         *,
         post_only: bool = False,
     ) -> dict[str, Any]:
-        """Parse, execute and render one order: its result dict, or an error dict.
+        """Parse, execute and render one order: its result dict, or an error dict. O(log levels + fills).
 
         Never raises for bad input: an error leaves every book unchanged.
         """
@@ -387,7 +385,7 @@ class MatchingEngine:
 
     def cancel_order(self, symbol: str, order_id: int | str | None = None,
                      client_order_id: str | None = None) -> dict[str, Any]:
-        """Cancel a resting order by id or client id; ``success`` false if it is not live."""
+        """Cancel a resting order by id or client id; ``success`` false if it is not live. O(orders at its level)."""
         try:
             command = codec.parse_cancel(self._markets, symbol, order_id, client_order_id)
         except EngineError as exc:
@@ -401,6 +399,7 @@ class MatchingEngine:
 
     @property
     def symbols(self) -> list[str]:
+        """The configured symbols, in the order they were added. O(symbols)."""
         return list(self._markets)
 
     @property
@@ -410,15 +409,16 @@ class MatchingEngine:
         return self._lock
 
     def market(self, symbol: str) -> Market | None:
-        """A configured symbol's state (read-only use), or None."""
+        """A configured symbol's state (read-only use), or None. O(1)."""
         return self._market_or_none(symbol)
 
     def get_symbol_config(self, symbol: str) -> SymbolConfig | None:
+        """A symbol's trading rules, or None. O(1)."""
         market = self._market_or_none(symbol)
         return market.config if market is not None else None
 
     def get_order_book(self, symbol: str) -> OrderBook | None:
-        """The book of a configured symbol, or None; never creates one."""
+        """The book of a configured symbol, or None; never creates one. O(1)."""
         market = self._market_or_none(symbol)
         return market.book if market is not None else None
 
@@ -487,7 +487,7 @@ class MatchingEngine:
         }
 
     def event_to_dict(self, event: Event) -> dict[str, Any]:
-        """Render an event with Decimal strings, adding ``event_type``."""
+        """Render an event with Decimal strings, adding ``event_type``. O(1)."""
         return codec.event_dict(self._markets[event.symbol], event)
 
     # ---- SNAPSHOTS -------------------------------------------------------------
@@ -524,7 +524,7 @@ class MatchingEngine:
                 self._markets[symbol].load(data)
 
     def check_invariants(self) -> None:
-        """Raise AssertionError unless every market is consistent (see :meth:`Market.check_invariants`)."""
+        """Raise AssertionError unless every market is consistent (see :meth:`Market.check_invariants`). O(n log n)."""
         with self._lock:
             for market in self._markets.values():
                 market.check_invariants()
