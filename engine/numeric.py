@@ -99,7 +99,7 @@ class Scale:
             whole, dot, frac = text.partition(".")
             # Fast path: plain ASCII digits such as "30000.15".
             if whole.isdigit() and whole.isascii() and (not dot or (frac.isdigit() and frac.isascii())):
-                if len(whole) > MAX_INTEGER_DIGITS:
+                if len(whole) > MAX_INTEGER_DIGITS and len(whole.lstrip("0")) > MAX_INTEGER_DIGITS:
                     raise _too_large(what, text)
                 decimals = self.decimals
                 if len(frac) > decimals:
