@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 
+from api.errors import ApiError
 from api.storage.recovery import recover
 from api.storage.store import Store
 from engine.matcher import MatchingEngine
@@ -43,6 +44,23 @@ def attach_store(app: Flask, engine: MatchingEngine, cfg: dict[str, Any], start_
     return store
 
 
+def not_durable(store: Store, what: str, result: dict[str, Any]) -> ApiError:
+    """The answer for an executed command whose journal record was not confirmed.
+
+    A failed journal: the command ran in memory but is not durable (it will not survive
+    a restart), and the engine executes nothing more.  A timeout: the outcome is unknown;
+    the body carries the ids to look the order up with ``GET /order/<order_id>``.
+    """
+    ids = {k: result[k] for k in ("order_id", "client_order_id", "symbol") if k in result}
+    if store.failed:
+        return ApiError(503, "STORAGE_UNAVAILABLE", "JOURNAL_FAILED",
+                        f"the journal could not be written: this {what} ran in memory but is not durable and will "
+                        "not survive a restart; the server executes no more commands until it is restarted", **ids)
+    return ApiError(503, "STORAGE_UNAVAILABLE", "OUTCOME_UNKNOWN",
+                    f"the journal did not confirm this {what} in time, so its outcome is unknown; "
+                    "look it up with GET /order/<order_id> before sending it again", **ids)
+
+
 def take_snapshot(engine: MatchingEngine, store: Store) -> int:
     """Snapshot the engine at the journal position it has reached; return that position."""
     with engine.lock:  # state and position must match exactly
@@ -54,7 +72,7 @@ def take_snapshot(engine: MatchingEngine, store: Store) -> int:
 
 def _snapshot_loop(engine: MatchingEngine, store: Store, interval_s: float, stop: threading.Event) -> None:
     while not stop.wait(interval_s):
-        if store.next_lsn - 1 > store.snapshot_lsn:
+        if store.next_lsn - 1 > store.snapshot_lsn and not store.failed:
             try:
                 started = time.perf_counter()
                 lsn = take_snapshot(engine, store)
@@ -69,7 +87,10 @@ def close_store(app: Flask, snapshot: bool = True) -> None:
     if store is None:
         return
     app.extensions["me_snapshot_stop"].set()
-    if snapshot:
+    if snapshot and store.failed:
+        # The state in memory holds commands the journal never recorded: it must not become durable.
+        log.error("the journal failed: no final snapshot")
+    elif snapshot:
         try:
             take_snapshot(app.extensions["matching_engine"], store)
         except Exception:

@@ -17,6 +17,7 @@ STATUS_BY_CODE = {
     "DUPLICATE_CLIENT_ORDER_ID": 400,
     "SYMBOL_NOT_FOUND": 404,
     "ORDER_NOT_FOUND": 404,
+    "STORAGE_UNAVAILABLE": 503,
 }
 
 _HTTP_CODES = {
@@ -41,12 +42,13 @@ def _retry_after_seconds() -> int:
 class ApiError(Exception):
     """A request the API refuses before it reaches the engine."""
 
-    def __init__(self, status: int, error_code: str, reason: str, message: str) -> None:
+    def __init__(self, status: int, error_code: str, reason: str, message: str, **extra: Any) -> None:
         super().__init__(message)
         self.status, self.error_code, self.reason, self.message = status, error_code, reason, message
+        self.extra = extra  # more fields for the body (ids a client can look up)
 
-    def to_dict(self) -> dict[str, str]:
-        return {"error": self.message, "error_code": self.error_code, "reason": self.reason}
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": self.message, "error_code": self.error_code, "reason": self.reason, **self.extra}
 
 
 def bad_request(reason: str, message: str) -> ApiError:

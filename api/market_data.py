@@ -27,14 +27,19 @@ def _reply(result: dict[str, Any]) -> Any:
 @bp.get("/health")
 def health() -> Any:
     started = current_app.extensions["me_started_at"]
-    return jsonify({
-        "status": "healthy",
+    store = current_app.extensions.get("me_store")
+    failed = store is not None and store.failed
+    body = {
+        "status": "unhealthy" if failed else "healthy",
         "timestamp": time.time(),
         "uptime_seconds": round(time.time() - started, 3),
         "symbols": _engine().symbols,
         "async_mode": current_app.config["ASYNC_MODE"],
         "version": current_app.extensions["me_version"],
-    })
+        "journal": "failed: no commands are executed until a restart" if failed
+        else (store.fsync if store is not None else "off"),
+    }
+    return jsonify(body), 503 if failed else 200
 
 
 @bp.get("/symbols")

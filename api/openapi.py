@@ -88,7 +88,7 @@ SCHEMAS: dict[str, Any] = {
     ]},
     "Health": _obj({"status": {"type": "string"}, "timestamp": {"type": "number"}, "uptime_seconds": {"type": "number"},
                     "symbols": {"type": "array", "items": {"type": "string"}}, "async_mode": {"type": "string"},
-                    "version": {"type": "string"}}),
+                    "version": {"type": "string"}, "journal": {"type": "string"}}),
     "Symbols": _obj({"symbols": {"type": "array", "items": _obj({
         "symbol": {"type": "string"}, "tick_size": DEC, "step_size": DEC, "min_quantity": DEC, "max_quantity": DEC,
         "min_notional": DEC, "price_decimals": {"type": "integer"}, "quantity_decimals": {"type": "integer"}})}}),
@@ -108,6 +108,8 @@ ERRORS = {
     "404": _resp("Unknown symbol, order or path", "Error"),
     "429": {**_resp("Rate limited; see Retry-After", "Error"),
             "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
+    "503": _resp("The journal failed (nothing executed, or the command is not durable), or did not confirm in "
+                 "time (outcome unknown: look the order up)", "Error"),
 }
 SYMBOL_PARAM = {"name": "symbol", "in": "path", "required": True, "schema": {"type": "string"}, "example": "BTC-USDT"}
 
@@ -119,7 +121,9 @@ def build_spec(version: str) -> dict[str, Any]:
         "info": {"title": "Matching engine API", "version": version,
                  "description": "Price-time priority matching engine. Numbers are exact decimal strings."},
         "paths": {
-            "/health": {"get": {"summary": "Liveness and version", "responses": {"200": _resp("Healthy", "Health"), **only("429")}}},
+            "/health": {"get": {"summary": "Liveness, version and journal state", "responses": {
+                "200": _resp("Healthy", "Health"), "503": _resp("The journal failed: no commands are executed", "Health"),
+                **only("429")}}},
             "/symbols": {"get": {"summary": "Traded symbols and their rules",
                                  "responses": {"200": _resp("Symbols", "Symbols"), **only("429")}}},
             "/order": {"post": {
@@ -133,7 +137,7 @@ def build_spec(version: str) -> dict[str, Any]:
                 "requestBody": {"required": True, "content": _json("CancelRequest")},
                 "responses": {"200": _resp("Cancelled", "OrderStatus"), "400": _resp("Invalid input", "Error"),
                               "404": _resp("Unknown symbol, or order not live", "CancelError"),
-                              "413": _resp("Body too large", "Error"), "429": ERRORS["429"]},
+                              "413": _resp("Body too large", "Error"), "429": ERRORS["429"], "503": ERRORS["503"]},
             }},
             "/order/{order_id}": {"get": {
                 "summary": "Status of a resting or finished order",

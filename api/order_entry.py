@@ -19,6 +19,7 @@ import orjson
 from flask import Flask
 from limits import parse_many
 
+from api.durability import not_durable
 from api.errors import STATUS_BY_CODE, ApiError
 from api.extensions import limiter
 from api.requests import parse_json_object
@@ -95,8 +96,7 @@ class OrderEntry:
             status, payload = place_order(self.engine, self._read_json(content_type, length, read_body))
             store = self.store
             if store is not None and status == 200 and not store.wait_durable():
-                raise ApiError(503, "STORAGE_UNAVAILABLE", "JOURNAL_NOT_DURABLE",
-                               "the order could not be made durable; the server stops acknowledging orders")
+                raise not_durable(store, "order", payload)
         except ApiError as exc:
             status, payload = exc.status, exc.to_dict()
         except Exception:  # a bug of ours, never the client's input

@@ -5,7 +5,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from api.errors import ApiError, engine_error_response
+from api.durability import not_durable
+from api.errors import engine_error_response
 from api.storage import history
 from api.requests import json_body, require
 from engine import codec
@@ -37,7 +38,7 @@ def cancel_order() -> Any:
         return engine_error_response(result)
     store = current_app.extensions.get("me_store")
     if store is not None and not store.wait_durable():
-        raise ApiError(503, "STORAGE_UNAVAILABLE", "JOURNAL_NOT_DURABLE", "the cancel could not be made durable")
+        raise not_durable(store, "cancel", result)
     current_app.extensions["me_metrics"].cancels.labels(result["symbol"]).inc()
     return jsonify(result)
 

@@ -173,6 +173,8 @@ def message(market: Market | None, result: Result) -> str:
     """The sentence for a refusal, with the command's numbers as decimals."""
     code, cmd = result.code, result.command
     C = ResultCode
+    if code is C.JOURNAL_UNAVAILABLE:
+        return "the journal cannot be written, so no command is executed until the server is restarted"
     if market is None or code in (C.UNKNOWN_SYMBOL, C.INVALID_SYMBOL):
         return f"symbol {_show(getattr(cmd, 'symbol', None))} is not traded here"
     config = market.config

@@ -89,14 +89,20 @@ CancelCommand = Cancel
 class CommandJournal(Protocol):
     """Where the engine reports each executed command, stamped, inside its lock, in execution order.
 
-    ``record`` must only buffer (no I/O): durability is the caller's business.
+    ``record`` must only buffer (no I/O): durability is the caller's business.  While
+    ``failed`` is true the engine executes nothing (``JOURNAL_UNAVAILABLE``): a command
+    that cannot be recorded must not change the state.
     """
+
+    failed: bool
 
     def record(self, command: Command) -> None: ...
 
 
 class NullJournal:
     """Records nothing: for tests, benchmarks and in-memory servers."""
+
+    failed = False
 
     def record(self, command: Command) -> None:
         return None

@@ -16,6 +16,7 @@ class ErrorCode(str, Enum):
     SYMBOL_NOT_FOUND = "SYMBOL_NOT_FOUND"
     DUPLICATE_CLIENT_ORDER_ID = "DUPLICATE_CLIENT_ORDER_ID"
     ORDER_NOT_FOUND = "ORDER_NOT_FOUND"
+    STORAGE_UNAVAILABLE = "STORAGE_UNAVAILABLE"
 
 
 class ResultCode(str, Enum):
@@ -52,6 +53,8 @@ class ResultCode(str, Enum):
     CLIENT_ORDER_ID_IN_USE = "CLIENT_ORDER_ID_IN_USE"
     UNKNOWN_ORDER = "UNKNOWN_ORDER"
     ORDER_NOT_LIVE = "ORDER_NOT_LIVE"
+    # -- journal: the command cannot be recorded, so it is not executed
+    JOURNAL_UNAVAILABLE = "JOURNAL_UNAVAILABLE"
     # -- replay: a recorded command that does not fit the state (the journal is not this engine's)
     ORDER_ID_ALREADY_USED = "ORDER_ID_ALREADY_USED"
     # -- matching: an accepted order that could not trade as asked (status ``rejected``)
@@ -71,6 +74,7 @@ _ERROR_CODE = {
     ResultCode.CLIENT_ORDER_ID_IN_USE: ErrorCode.DUPLICATE_CLIENT_ORDER_ID,
     ResultCode.UNKNOWN_ORDER: ErrorCode.ORDER_NOT_FOUND,
     ResultCode.ORDER_NOT_LIVE: ErrorCode.ORDER_NOT_FOUND,
+    ResultCode.JOURNAL_UNAVAILABLE: ErrorCode.STORAGE_UNAVAILABLE,
 }
 
 

@@ -174,6 +174,8 @@ class MatchingEngine:
         return result
 
     def _submit(self, cmd: Submit) -> Result:
+        if self.journal is not None and self.journal.failed:
+            return Result(ResultCode.JOURNAL_UNAVAILABLE, cmd)
         market = self._markets.get(cmd.symbol) if type(cmd.symbol) is str else None
         if market is None:
             return Result(ResultCode.UNKNOWN_SYMBOL if type(cmd.symbol) is str else ResultCode.INVALID_SYMBOL, cmd)
@@ -306,6 +308,8 @@ class MatchingEngine:
         return Result(code, cmd, order, REJECTED, order.qty_lots, first_sequence=book.sequence, ts_ns=order.ts_ns)
 
     def _cancel(self, cmd: Cancel) -> Result:
+        if self.journal is not None and self.journal.failed:
+            return Result(ResultCode.JOURNAL_UNAVAILABLE, cmd)
         market = self._markets.get(cmd.symbol) if type(cmd.symbol) is str else None
         if market is None:
             return Result(ResultCode.UNKNOWN_SYMBOL if type(cmd.symbol) is str else ResultCode.INVALID_SYMBOL, cmd)

@@ -12,6 +12,8 @@ from tests.conftest import StepClock, check_all
 
 
 class MemoryJournal:
+    failed = False
+
     def __init__(self) -> None:
         self.commands: list[Command] = []
 

@@ -93,6 +93,7 @@ class Store:
         self._stopping = False
         self._task: Any = None
         self._failed: BaseException | None = None
+        self.failed = False  # CommandJournal: once a write has failed, the engine executes nothing
         self.reader: sqlite3.Connection | None = None  # a second connection for queries
 
     # ---- opening ---------------------------------------------------------------
@@ -168,6 +169,8 @@ class Store:
     def _run(self) -> None:
         try:
             self._commit_until_stopped()
+        except BaseException:  # recorded in _failed and logged by commit_pending; the engine stops executing
+            pass
         finally:
             self._finished.set()
 
@@ -197,6 +200,7 @@ class Store:
             self._run_blocking(self._write, first, batch, rows)
         except BaseException as exc:  # a failing disk must not look like success
             self._failed = exc
+            self.failed = True
             log.exception("journal write failed; acknowledgements stop")
             with self._cond:
                 self._cond.notify_all()
@@ -270,7 +274,10 @@ class Store:
             self._stopping = True
             self._cond.notify_all()
         self._kick.set()
-        if self._task is None or self._failed is not None:
+        if self._failed is not None:
+            # What was buffered after the failure was answered "not durable": it must not become so now.
+            log.error("closing a failed journal: %d buffered records are discarded", len(self._pending))
+        elif self._task is None:
             try:
                 self.commit_pending()
             except BaseException:
