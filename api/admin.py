@@ -1,13 +1,17 @@
-"""``matching-engine journal verify|snapshot|stats|compact``: inspect a data directory offline."""
+"""``matching-engine journal verify|snapshot|stats|compact|truncate``: inspect or repair a data directory offline."""
 from __future__ import annotations
 
 import json
 import sqlite3
+import struct
 import sys
 from pathlib import Path
 
+from api.storage.records import checksum, commands
 from api.storage.recovery import recover
 from api.storage.store import DB_NAME, Store, StoreError, default_data_dir
+from engine import codec
+from engine.commands import Command, Submit
 from engine.matcher import MatchingEngine, create_crypto_engine, create_forex_engine
 
 
@@ -32,7 +36,7 @@ def stored_symbols(path: Path) -> list[str]:
     return json.loads(row[0])
 
 
-def run_journal_command(action: str, data_dir: str | None) -> int:
+def run_journal_command(action: str, data_dir: str | None, after: int | None = None) -> int:
     directory = Path(data_dir) if data_dir else default_data_dir()
     path = directory / DB_NAME
     if not path.exists():
@@ -42,10 +46,15 @@ def run_journal_command(action: str, data_dir: str | None) -> int:
         symbols = stored_symbols(path)
         if action == "stats":
             return _stats(path, symbols)
+        if action == "truncate":
+            if after is None or after < 0:
+                print("error: truncate needs --after LSN (the last record to keep)", file=sys.stderr)
+                return 2
+            return _truncate(directory, symbols, after)
         store = Store.open(directory, symbols)
         engine = engine_for(symbols)
         try:
-            result = recover(engine, store, dry_run=action == "verify")
+            result = recover(engine, store)
             print(result.describe())
             stats = engine.get_statistics()
             print(f"state: {stats['resting_orders']:,} resting orders, {stats['total_trades']:,} trades, "
@@ -81,3 +90,59 @@ def _stats(path: Path, symbols: list[str]) -> int:
         print(f"snapshot: at record {lsn:,}, {length / 1024:.1f} KiB compressed, written {created:.0f}")
     print(f"history: {orders:,} orders, {trades:,} trades")
     return 0
+
+
+def _truncate(directory: Path, symbols: list[str], after: int) -> int:
+    """Discard every journal record after ``after`` (and what derives from it); print what is discarded."""
+    store = Store.open(directory, symbols)
+    try:
+        rows = list(store.journal_rows(after))
+        if not rows:
+            print(f"nothing to discard: the journal ends at record {store.next_lsn - 1}")
+            return 0
+        first_row, count = rows[0][0], rows[0][1]
+        if first_row <= after:
+            print(f"error: record {after} is inside the batch of records {first_row} to {first_row + count - 1}; "
+                  f"truncate after {first_row - 1} or after {first_row + count - 1}", file=sys.stderr)
+            return 1
+        engine = engine_for(symbols)
+        recover(engine, store, upto=after)  # the state the kept records describe; raises if they are bad too
+        next_oid, next_tid = engine.ids.next_order_id, engine.ids.next_trade_id
+        max_oid, max_tid = store.history_id_ceilings()
+        discarded = 0
+        for first, count, blob, crc in rows:
+            discarded += count
+            if checksum(first, blob) != crc:
+                print(f"records {first} to {first + count - 1}: the checksum fails; they cannot be read")
+                continue
+            try:
+                for lsn, command in enumerate(commands(blob, symbols), first):
+                    print(f"record {lsn}: {_describe(engine, command)}")
+                    if isinstance(command, Submit) and command.order_id is not None:
+                        max_oid = max(max_oid, command.order_id)
+            except (ValueError, IndexError, UnicodeDecodeError, struct.error) as exc:
+                print(f"records {first} to {first + count - 1}: cannot be decoded ({exc})")
+        live = [(o.status.value, o.remaining_lots, o.order_id) for s in engine.symbols
+                for o in engine.get_order_book(s).resting_orders()]  # type: ignore[union-attr]
+        floor = (after, max(next_oid, max_oid + 1), max(next_tid, max_tid + 1))
+        store.truncate_after(after, next_oid, next_tid, live, floor)
+        print(f"discarded {discarded:,} record{'s' if discarded != 1 else ''} after record {after}, with the history "
+              f"of orders from id {next_oid:,} and trades from id {next_tid:,}; new orders get ids from "
+              f"{floor[1]:,} and new trades from {floor[2]:,}, so no id is used twice")
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    return 0
+
+
+def _describe(engine: MatchingEngine, command: Command) -> str:
+    market = engine.market(command.symbol)
+    assert market is not None
+    if isinstance(command, Submit):
+        price = codec.price_text(market, command.price_ticks)
+        return (f"order {command.order_id} {command.symbol} {command.side.value} {command.order_type.value} "
+                f"{codec.qty_text(market, command.qty_lots)}" + (f" at {price}" if price is not None else "")
+                + (f" (client id {command.client_order_id})" if command.client_order_id else ""))
+    return f"cancel of order {command.order_id} {command.symbol}"

@@ -32,10 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--snapshot-interval", type=int, default=None, help="seconds between snapshots (default 300)")
 
     journal = sub.add_parser("journal", help="check a data directory without starting the server")
-    journal.add_argument("action", choices=["verify", "snapshot", "stats", "compact"],
+    journal.add_argument("action", choices=["verify", "snapshot", "stats", "compact", "truncate"],
                          help="verify: check and replay everything; snapshot: replay, then write a snapshot and "
-                              "compact; stats: sizes and positions; compact: same as snapshot")
+                              "compact; stats: sizes and positions; compact: same as snapshot; truncate: discard "
+                              "every record after --after (the only way past a corrupt batch), printing each")
     journal.add_argument("--data-dir", default=os.environ.get("ME_DATA_DIR"), help="the data directory")
+    journal.add_argument("--after", type=int, help="truncate: the last journal record to keep")
     return parser
 
 
@@ -134,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "journal":
         from api.admin import run_journal_command
 
-        return run_journal_command(args.action, args.data_dir)
+        return run_journal_command(args.action, args.data_dir, args.after)
     parser.print_help()
     return 2
 

@@ -57,7 +57,7 @@ def time_recovery(data_dir: Path) -> tuple[float, int]:
     engine = create_crypto_engine()
     started = time.perf_counter()
     store = Store.open(data_dir, engine.symbols)
-    result = recover(engine, store, dry_run=True)
+    result = recover(engine, store)
     elapsed = time.perf_counter() - started
     store.close()
     return elapsed, result.replayed

@@ -1,4 +1,4 @@
-"""Start-up: load the newest snapshot, replay the journal after it, check every record."""
+"""Start-up: load the newest snapshot, execute the journal's commands after it, check every record."""
 from __future__ import annotations
 
 import gc
@@ -22,19 +22,16 @@ class Recovery:
     snapshot_lsn: int
     replayed: int
     last_lsn: int
-    torn_record_dropped: int | None
     seconds: float
 
     def describe(self) -> str:
-        text = (f"recovered: snapshot at record {self.snapshot_lsn}, {self.replayed:,} journal records replayed "
+        return (f"recovered: snapshot at record {self.snapshot_lsn}, {self.replayed:,} journal records replayed "
                 f"in {self.seconds:.2f} s (last record {self.last_lsn})")
-        if self.torn_record_dropped is not None:
-            text += f"; dropped an incomplete last batch at record {self.torn_record_dropped}"
-        return text
 
 
-def load_snapshot(store: Store) -> tuple[int, dict[str, Any] | None]:
-    row = store.conn.execute("SELECT lsn, state, crc FROM snapshots ORDER BY lsn DESC LIMIT 1").fetchone()
+def load_snapshot(store: Store, upto: int | None = None) -> tuple[int, dict[str, Any] | None]:
+    """The newest snapshot (at or before record ``upto``), checked: ``(its record, its state)``."""
+    row = store.newest_snapshot(upto)
     if row is None:
         return 0, None
     lsn, blob, crc = row
@@ -43,52 +40,53 @@ def load_snapshot(store: Store) -> tuple[int, dict[str, Any] | None]:
     return lsn, json.loads(zlib.decompress(blob))
 
 
-def recover(engine: MatchingEngine, store: Store, dry_run: bool = False) -> Recovery:
-    """Bring an engine with empty books to the state the data directory describes.
+def recover(engine: MatchingEngine, store: Store, upto: int | None = None) -> Recovery:
+    """Bring an engine with empty books to the state the data directory describes (up to record ``upto``).
 
-    A last batch that fails its checksum is a write that never completed (under
-    ``always`` none of it was acknowledged): it is dropped and logged (left in place
-    with ``dry_run``).  Any other bad batch stops start-up with the file and the
-    records' positions.
+    Restore the newest snapshot, then ``execute`` every recorded command after it: the
+    same code as live commands.  Every batch must pass its checksum: a committed batch
+    that fails it is corruption, never a write to drop quietly, so start-up stops with
+    the file and the records named (``matching-engine journal truncate`` is the way
+    past it).  A gap, or a record that does not apply, stops start-up the same way.
     """
     started = time.perf_counter()
-    snap_lsn, state = load_snapshot(store)
+    snap_lsn, state = load_snapshot(store, upto)
     if state is not None:
         try:
             engine.restore(state)
         except (ValueError, KeyError, TypeError) as exc:
             raise StoreError(f"{store.path}: the snapshot at record {snap_lsn} does not fit this engine: {exc}") from None
-    last = store.conn.execute("SELECT MAX(lsn) FROM journal").fetchone()[0] or 0
+    floors = [f for f in store.id_floors() if f[0] >= snap_lsn]  # id floors left by truncations, oldest first
     journal, engine.journal = engine.journal, None  # replayed commands are not journaled again
     # Replay builds many long-lived objects and no reference cycles: collecting while it
     # runs would rescan the growing book again and again for nothing.
     gc_enabled = gc.isenabled()
     gc.disable()
     replayed = 0
-    torn = None
     expected = None
     symbols = store.symbols
     execute = engine.execute_locked
     engine.lock.acquire()  # one acquisition for the whole replay; nothing else runs yet
     try:
-        cur = store.conn.execute("SELECT lsn, count, recs, crc FROM journal WHERE lsn + count - 1 > ? ORDER BY lsn",
-                                 (snap_lsn,))
-        for first, count, blob, crc in cur:
+        for first, count, blob, crc in store.journal_rows(snap_lsn, upto):
             if expected is not None and first != expected:
                 raise StoreError(f"{store.path}: journal records {expected} to {first - 1} are missing; refusing to start")
             if first > snap_lsn + 1 and expected is None:
                 raise StoreError(f"{store.path}: journal records {snap_lsn + 1} to {first - 1} are missing; "
                                  "refusing to start")
-            where = f"journal records {first} to {first + count - 1} (batch at {first})"
+            end = first + count - 1
+            where = f"journal records {first} to {end} (batch at {first})"
             if checksum(first, blob) != crc:
-                if first == last:
-                    torn = first
-                    break
-                raise StoreError(f"{store.path}: {where} are corrupt (checksum mismatch); refusing to start")
+                raise StoreError(
+                    f"{store.path}: {where} are corrupt (checksum mismatch in a committed batch); refusing to start. "
+                    f"`matching-engine journal truncate --after {first - 1} --data-dir {store.path.parent}` "
+                    "discards them and everything after, and prints what it discards")
             lsn = first
             try:
                 for rec in unpack(blob):
                     if lsn > snap_lsn:  # a snapshot may fall inside a batch
+                        while floors and floors[0][0] < lsn:
+                            _raise_ids(engine, floors.pop(0))
                         result = execute(decode(rec, symbols))  # the same execute as live commands
                         if not result.executed:
                             raise ValueError(f"it does not apply to the state before it ({result.code.value})")
@@ -99,16 +97,20 @@ def recover(engine: MatchingEngine, store: Store, dry_run: bool = False) -> Reco
             if lsn != first + count:
                 raise StoreError(f"{store.path}: {where} hold {lsn - first} records, not {count}; refusing to start")
             expected = first + count
+        last_applied = (expected - 1) if expected is not None else snap_lsn
+        while floors and floors[0][0] <= last_applied:
+            _raise_ids(engine, floors.pop(0))
     finally:
         engine.lock.release()
         engine.journal = journal
         if gc_enabled:
             gc.enable()
-    if torn is not None and not dry_run:
-        log.warning("dropping an incomplete last journal batch", extra={"file": str(store.path), "lsn": torn})
-        with store.conn:
-            store.conn.execute("DELETE FROM journal WHERE lsn = ?", (torn,))
-        store.next_lsn = store._pending_first = torn
-        store.durable_lsn = torn - 1
-    last_applied = (expected - 1) if expected is not None else snap_lsn
-    return Recovery(snap_lsn, replayed, last_applied, torn, time.perf_counter() - started)
+    return Recovery(snap_lsn, replayed, last_applied, time.perf_counter() - started)
+
+
+def _raise_ids(engine: MatchingEngine, floor: tuple[int, int, int]) -> None:
+    """Apply an id floor: ids handed out by discarded records are never handed out again."""
+    _, order_id, trade_id = floor
+    ids = engine.ids
+    ids.next_order_id = max(ids.next_order_id, order_id)
+    ids.next_trade_id = max(ids.next_trade_id, trade_id)

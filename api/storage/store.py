@@ -267,6 +267,52 @@ class Store:
         self._run_blocking(write)
         self.snapshot_lsn = lsn
 
+    # ---- reading the journal (recovery, truncation) ----------------------------
+
+    def newest_snapshot(self, upto: int | None = None) -> tuple[int, bytes, int] | None:
+        """``(lsn, state, crc)`` of the newest snapshot, at or before record ``upto`` if given."""
+        if upto is None:
+            return self.conn.execute("SELECT lsn, state, crc FROM snapshots ORDER BY lsn DESC LIMIT 1").fetchone()
+        return self.conn.execute("SELECT lsn, state, crc FROM snapshots WHERE lsn <= ? ORDER BY lsn DESC LIMIT 1",
+                                 (upto,)).fetchone()
+
+    def journal_rows(self, after: int, upto: int | None = None) -> Any:
+        """``(first, count, records, crc)`` of each batch holding records after ``after`` (up to ``upto``), in order."""
+        if upto is None:
+            return self.conn.execute("SELECT lsn, count, recs, crc FROM journal WHERE lsn + count - 1 > ? ORDER BY lsn",
+                                     (after,))
+        return self.conn.execute("SELECT lsn, count, recs, crc FROM journal WHERE lsn + count - 1 > ? AND lsn <= ? "
+                                 "ORDER BY lsn", (after, upto))
+
+    def id_floors(self) -> list[tuple[int, int, int]]:
+        """``(lsn, next_order_id, next_trade_id)`` left by each truncation, oldest first: after record ``lsn``,
+        ids start at least there, so ids handed out by discarded records are never reused."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'id_floors'").fetchone()
+        return [tuple(f) for f in json.loads(row[0])] if row else []  # type: ignore[misc]
+
+    def history_id_ceilings(self) -> tuple[int, int]:
+        """The largest order id and trade id the history tables hold (0 if none)."""
+        oid = self.conn.execute("SELECT COALESCE(MAX(order_id), 0) FROM orders").fetchone()[0]
+        tid = self.conn.execute("SELECT COALESCE(MAX(trade_id), 0) FROM trades").fetchone()[0]
+        return oid, tid
+
+    def truncate_after(self, after: int, next_order_id: int, next_trade_id: int, live: list[tuple],
+                       floor: tuple[int, int, int]) -> None:
+        """In one transaction: drop the journal and snapshots after record ``after``, the history rows of
+        orders and trades from ids ``next_order_id`` / ``next_trade_id`` on, set the rows of the orders
+        still live (``(status, remaining_lots, order_id)``) from the recovered state, and record ``floor``."""
+        floors = [f for f in self.id_floors() if f[0] < after] + [floor]
+        with self._write_lock, self.conn:
+            self.conn.execute("DELETE FROM journal WHERE lsn > ?", (after,))
+            self.conn.execute("DELETE FROM snapshots WHERE lsn > ?", (after,))
+            self.conn.execute("DELETE FROM orders WHERE order_id >= ?", (next_order_id,))
+            self.conn.execute("DELETE FROM trades WHERE trade_id >= ?", (next_trade_id,))
+            self.conn.executemany("UPDATE orders SET status = ?, remaining_lots = ? WHERE order_id = ?", live)
+            self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('id_floors', ?)", (json.dumps(floors),))
+        self.next_lsn = self._pending_first = after + 1
+        self.durable_lsn = after
+        self.snapshot_lsn = min(self.snapshot_lsn, after)
+
     # ---- shutdown --------------------------------------------------------------
 
     def close(self) -> None:
