@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "off: keep nothing (in memory)")
     serve.add_argument("--fsync-batch-ms", type=int, default=None, help="batch policy: fsync interval (default 10)")
     serve.add_argument("--snapshot-interval", type=int, default=None, help="seconds between snapshots (default 300)")
+    serve.add_argument("--snapshot-mode", choices=["fork", "inline"], default=None,
+                       help="fork (default): periodic snapshots are built by a copy-on-write child process, so "
+                            "matching pauses only for the fork; inline: built under the engine lock")
 
     journal = sub.add_parser("journal", help="check a data directory without starting the server")
     journal.add_argument("action", choices=["verify", "snapshot", "stats", "compact", "truncate"],
@@ -80,6 +83,8 @@ def serve(args: argparse.Namespace) -> int:
         config["FSYNC_BATCH_MS"] = args.fsync_batch_ms
     if args.snapshot_interval is not None:
         config["SNAPSHOT_INTERVAL_S"] = args.snapshot_interval
+    if args.snapshot_mode is not None:
+        config["SNAPSHOT_MODE"] = args.snapshot_mode
     from api.storage import StoreError
 
     try:
@@ -114,6 +119,8 @@ def serve(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt  # same clean shutdown as Ctrl-C: final snapshot, journal closed
 
     signal.signal(signal.SIGTERM, stop)
+    # Set explicitly: a server started in the background by a script inherits SIGINT ignored.
+    signal.signal(signal.SIGINT, stop)
     try:
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C and SIGTERM: a clean stop
             socketio.run(app, **kwargs)  # type: ignore[arg-type]

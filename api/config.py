@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "FSYNC": "always",                # always, batch or off (see api/storage/store.py)
     "FSYNC_BATCH_MS": 10,
     "SNAPSHOT_INTERVAL_S": 300,
+    "SNAPSHOT_MODE": "fork",          # fork: built by a copy-on-write child; inline: under the engine lock
 }
 
 _INT_KEYS = {"PORT", "L2_INTERVAL_MS", "L2_DEPTH", "MAX_CONTENT_LENGTH", "HISTORY_LIMIT", "FSYNC_BATCH_MS",

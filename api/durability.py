@@ -1,7 +1,9 @@
 """Wiring the data directory into an app: recovery at start, journal, snapshots, shutdown."""
 from __future__ import annotations
 
+import gc
 import logging
+import os
 import threading
 import time
 from typing import Any
@@ -10,7 +12,7 @@ from flask import Flask
 
 from api.errors import ApiError
 from api.storage.recovery import recover
-from api.storage.store import Store
+from api.storage.store import SNAPSHOT_TEMP_PREFIX, Store, encode_snapshot
 from engine.matcher import MatchingEngine
 
 log = logging.getLogger("api.storage")
@@ -40,7 +42,7 @@ def attach_store(app: Flask, engine: MatchingEngine, cfg: dict[str, Any], start_
     app.extensions["me_snapshot_stop"] = stop
     interval = float(cfg["SNAPSHOT_INTERVAL_S"])
     if interval > 0:
-        start_task(_snapshot_loop, engine, store, interval, stop)
+        start_task(_snapshot_loop, engine, store, interval, stop, cfg["SNAPSHOT_MODE"] == "fork")
     return store
 
 
@@ -61,8 +63,15 @@ def not_durable(store: Store, what: str, result: dict[str, Any]) -> ApiError:
                     "look it up with GET /order/<order_id> before sending it again", **ids)
 
 
-def take_snapshot(engine: MatchingEngine, store: Store) -> int:
-    """Snapshot the engine at the journal position it has reached; return that position."""
+def take_snapshot(engine: MatchingEngine, store: Store, fork: bool = False) -> int:
+    """Snapshot the engine at the journal position it has reached; return that position.
+
+    With ``fork`` (where the OS has it), the state is exported and encoded by a forked
+    child from its copy-on-write view of memory, so the engine is held only for the
+    fork itself; otherwise the engine is held while the state is exported.
+    """
+    if fork and hasattr(os, "fork"):
+        return _snapshot_in_child(engine, store)
     with engine.lock:  # state and position must match exactly
         lsn = store.next_lsn - 1
         state = engine.snapshot_locked()
@@ -70,12 +79,44 @@ def take_snapshot(engine: MatchingEngine, store: Store) -> int:
     return lsn
 
 
-def _snapshot_loop(engine: MatchingEngine, store: Store, interval_s: float, stop: threading.Event) -> None:
+def _snapshot_in_child(engine: MatchingEngine, store: Store) -> int:
+    """Redis-style background save: the child writes the encoded state to a file, the parent stores it."""
+    path = store.path.parent / f"{SNAPSHOT_TEMP_PREFIX}{os.getpid()}-{store.next_lsn}.tmp"
+    with engine.lock:  # the child's copy of memory is the state at exactly this position
+        lsn = store.next_lsn - 1
+        pid = os.fork()
+        if pid == 0:  # the child: no locks, no logging, no sockets; only compute, write and leave
+            code = 1
+            try:
+                gc.disable()  # a collection would touch every object and copy every page
+                # Close every inherited descriptor: a client socket the parent closes meanwhile must close now.
+                os.closerange(3, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 65536)
+                blob = encode_snapshot(engine.snapshot_locked())
+                with open(path, "wb") as out:
+                    out.write(blob)
+                    out.flush()
+                    os.fsync(out.fileno())
+                code = 0
+            finally:
+                os._exit(code)
+    try:
+        _, status = os.waitpid(pid, 0)  # under eventlet, its green waitpid: other requests go on meanwhile
+        if status != 0:
+            raise RuntimeError(f"the snapshot child exited with status {status}")
+        blob = store.run_blocking(path.read_bytes)
+    finally:
+        path.unlink(missing_ok=True)
+    store.write_snapshot_blob(blob, lsn)
+    return lsn
+
+
+def _snapshot_loop(engine: MatchingEngine, store: Store, interval_s: float, stop: threading.Event,
+                   fork: bool) -> None:
     while not stop.wait(interval_s):
         if store.next_lsn - 1 > store.snapshot_lsn and not store.failed:
             try:
                 started = time.perf_counter()
-                lsn = take_snapshot(engine, store)
+                lsn = take_snapshot(engine, store, fork=fork)
                 log.info("snapshot written", extra={"lsn": lsn, "seconds": round(time.perf_counter() - started, 3)})
             except Exception:
                 log.exception("snapshot failed")

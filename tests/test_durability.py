@@ -84,16 +84,33 @@ def test_restart_restores_everything(tmp_path: Path) -> None:
     stop(app3)
 
 
-def test_snapshot_then_more_commands(tmp_path: Path) -> None:
+def journal_positions(data_dir: Path) -> list[int]:
+    """Every record position the journal holds."""
+    conn = sqlite3.connect(data_dir / "engine.db")
+    rows = conn.execute("SELECT lsn, count FROM journal ORDER BY lsn").fetchall()
+    conn.close()
+    return [lsn + i for lsn, count in rows for i in range(count)]
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["forked-child", "inline"])
+def test_snapshot_then_more_commands(tmp_path: Path, fork: bool) -> None:
     app = make_app(tmp_path)
     c = app.test_client()
+    engine, store = app.extensions["matching_engine"], app.extensions["me_store"]
     trade_some(c, 20)
-    take_snapshot(app.extensions["matching_engine"], app.extensions["me_store"])
+    first = take_snapshot(engine, store, fork=fork)
     trade_some(c, 15)
+    second = take_snapshot(engine, store, fork=fork)
+    assert 0 < first < second
+    # compaction keeps the two newest snapshots and the journal after the older one
+    assert journal_positions(tmp_path) == list(range(first + 1, store.next_lsn))
+    trade_some(c, 5)
     before = observable(c)
     stop(app)
+    assert not list(tmp_path.glob("snapshot-*.tmp"))
     app2 = make_app(tmp_path)
-    assert app2.extensions["me_recovery"].snapshot_lsn > 0 and app2.extensions["me_recovery"].replayed == 18
+    recovery = app2.extensions["me_recovery"]
+    assert recovery.snapshot_lsn == second and recovery.replayed == recovery.last_lsn - second > 0
     assert observable(app2.test_client()) == before
     stop(app2)
 

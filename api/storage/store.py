@@ -30,6 +30,7 @@ from engine.events import Event
 log = logging.getLogger("api.storage")
 FSYNC_POLICIES = ("always", "batch", "off")
 DB_NAME = "engine.db"
+SNAPSHOT_TEMP_PREFIX = "snapshot-"  # a snapshot being written by a forked child
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -38,6 +39,11 @@ CREATE TABLE IF NOT EXISTS journal (lsn INTEGER PRIMARY KEY, count INTEGER NOT N
 CREATE TABLE IF NOT EXISTS snapshots (lsn INTEGER PRIMARY KEY, created_at REAL NOT NULL, state BLOB NOT NULL,
                                       crc INTEGER NOT NULL);
 """ + history.SCHEMA
+
+
+def encode_snapshot(state: dict[str, Any]) -> bytes:
+    """An engine snapshot as stored: compact JSON, zlib level 1."""
+    return zlib.compress(json.dumps(state, separators=(",", ":")).encode(), 1)
 
 
 class StoreError(Exception):
@@ -86,7 +92,7 @@ class Store:
         self._cond = threading.Condition()  # waiters for durability: notified after each commit
         self._kick = threading.Event()  # wakes the committer: something waits for a commit
         self._buffer_lock = threading.Lock()  # the engine's threads append, the committer swaps
-        self._run_blocking = _blocking_runner()
+        self._run_blocking = self.run_blocking = _blocking_runner()  # run_blocking(fn, *args): off the event loop
         # One connection writes: the committer's transactions, snapshots and closing take turns.
         self._write_lock = _native_lock()
         self._finished = threading.Event()  # set when the committer has returned
@@ -108,6 +114,8 @@ class Store:
         except OSError as exc:
             raise StoreError(f"cannot create the data directory {directory}: {exc}") from None
         path = directory / DB_NAME
+        for leftover in directory.glob(f"{SNAPSHOT_TEMP_PREFIX}*.tmp"):  # from a snapshot child cut short
+            leftover.unlink(missing_ok=True)
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         store = cls(path, conn, symbols, fsync, batch_ms)
         try:
@@ -251,7 +259,10 @@ class Store:
 
     def write_snapshot(self, state: dict[str, Any], lsn: int, compact: bool = True) -> None:
         """Store a snapshot taken at ``lsn``; with ``compact``, drop what it makes unnecessary."""
-        blob = zlib.compress(json.dumps(state, separators=(",", ":")).encode(), 1)
+        self.write_snapshot_blob(encode_snapshot(state), lsn, compact)
+
+    def write_snapshot_blob(self, blob: bytes, lsn: int, compact: bool = True) -> None:
+        """:meth:`write_snapshot` for a state already encoded by :func:`encode_snapshot`."""
         crc = checksum(lsn, blob)
 
         def write() -> None:
