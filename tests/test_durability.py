@@ -12,6 +12,7 @@ import pytest
 from api import create_app
 from api.durability import close_store, take_snapshot
 from api.storage import StoreError
+from api.storage.store import Store
 from engine.matcher import create_crypto_engine
 from tests.servers import ROOT
 
@@ -287,3 +288,32 @@ def test_snapshot_inside_a_commit_batch(tmp_path: Path) -> None:
             market.pop("history")  # the timestamps differ: this engine used the wall clock
     assert ours["markets"][SYM]["resting"] == theirs["markets"][SYM]["resting"]
     assert ours == theirs
+
+
+def test_batch_policy_commits_within_its_interval_of_the_first_record(tmp_path: Path) -> None:
+    """Under ``batch``, a record is committed at most --fsync-batch-ms after it arrived (plus the commit itself)."""
+    import threading
+    import time
+
+    from engine.commands import Submit
+    from engine.order import LIMIT, SELL
+
+    engine = create_crypto_engine()
+    store = Store.open(tmp_path, engine.symbols, "batch", 200)
+    engine.journal = store
+    store.start(lambda fn: threading.Thread(target=fn, daemon=True).start())
+    try:
+        delays = []
+        for i in range(4):
+            # Right after a commit the committer has just gone back to waiting: the worst moment to arrive.
+            deadline = time.monotonic() + 5
+            while store.durable_lsn < store.next_lsn - 1 and time.monotonic() < deadline:
+                time.sleep(0.001)
+            assert engine.execute(Submit(SYM, SELL, LIMIT, 3_000_000 + i, 1_000_000)).executed
+            target, sent = store.next_lsn - 1, time.monotonic()
+            while store.durable_lsn < target and time.monotonic() < sent + 5:
+                time.sleep(0.001)
+            delays.append(time.monotonic() - sent)
+        assert all(0.15 < d < 0.32 for d in delays), delays  # 200 ms, not up to 400 ms
+    finally:
+        store.close()

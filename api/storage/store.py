@@ -88,6 +88,7 @@ class Store:
         self.snapshot_lsn = 0
         self._pending: list[bytes] = []  # encoded records from _pending_first on
         self._pending_first = 1
+        self._batch_opened_at = 0.0  # when the first record of the buffered batch arrived (monotonic)
         self._rows = history.Rows()
         self._cond = threading.Condition()  # waiters for durability: notified after each commit
         self._kick = threading.Event()  # wakes the committer: something waits for a commit
@@ -162,7 +163,12 @@ class Store:
         rec = encode(command, self.symbol_index)
         with self._buffer_lock:
             self.next_lsn += 1
+            opens_batch = not self._pending
+            if opens_batch:
+                self._batch_opened_at = time.monotonic()
             self._pending.append(rec)
+        if opens_batch and self.fsync == "batch":
+            self._kick.set()  # the committer times this batch from its first record
 
     def on_event(self, event: Event) -> None:
         """Engine listener: history rows for trades and finished orders."""
@@ -191,8 +197,11 @@ class Store:
                 with self._cond:
                     self._cond.notify_all()
                 return
-            if self.fsync == "batch" and not self._stopping:
-                time.sleep(self.batch_s)
+            if self.fsync == "batch" and not self._stopping and self._pending:
+                # at most batch_ms after the batch's first record, not after the committer woke
+                delay = self._batch_opened_at + self.batch_s - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
             self.commit_pending()
 
     def commit_pending(self) -> None:
