@@ -12,7 +12,7 @@ from flask import Flask
 
 from api.errors import ApiError
 from api.storage.recovery import recover
-from api.storage.store import SNAPSHOT_TEMP_PREFIX, Store, encode_snapshot
+from api.storage.store import Store, encode_snapshot
 from engine.matcher import MatchingEngine
 
 log = logging.getLogger("api.storage")
@@ -81,7 +81,7 @@ def take_snapshot(engine: MatchingEngine, store: Store, fork: bool = False) -> i
 
 def _snapshot_in_child(engine: MatchingEngine, store: Store) -> int:
     """Redis-style background save: the child writes the encoded state to a file, the parent stores it."""
-    path = store.path.parent / f"{SNAPSHOT_TEMP_PREFIX}{os.getpid()}-{store.next_lsn}.tmp"
+    path = store.snapshot_temp_path()
     with engine.lock:  # the child's copy of memory is the state at exactly this position
         lsn = store.next_lsn - 1
         pid = os.fork()
@@ -103,10 +103,9 @@ def _snapshot_in_child(engine: MatchingEngine, store: Store) -> int:
         _, status = os.waitpid(pid, 0)  # under eventlet, its green waitpid: other requests go on meanwhile
         if status != 0:
             raise RuntimeError(f"the snapshot child exited with status {status}")
-        blob = store.run_blocking(path.read_bytes)
+        store.install_snapshot(path, lsn)
     finally:
         path.unlink(missing_ok=True)
-    store.write_snapshot_blob(blob, lsn)
     return lsn
 
 

@@ -108,7 +108,8 @@ def test_snapshot_then_more_commands(tmp_path: Path, fork: bool) -> None:
     trade_some(c, 5)
     before = observable(c)
     stop(app)
-    assert not list(tmp_path.glob("snapshot-*.tmp"))
+    assert not list((tmp_path / "snapshots").glob("*.tmp"))
+    assert sorted(p.name for p in (tmp_path / "snapshots").iterdir()) == [f"{first:012d}.snap", f"{second:012d}.snap"]
     app2 = make_app(tmp_path)
     recovery = app2.extensions["me_recovery"]
     assert recovery.snapshot_lsn == second and recovery.replayed == recovery.last_lsn - second > 0

@@ -34,7 +34,8 @@ def load_snapshot(store: Store, upto: int | None = None) -> tuple[int, dict[str,
     row = store.newest_snapshot(upto)
     if row is None:
         return 0, None
-    lsn, blob, crc = row
+    lsn, stored, crc = row
+    blob = store.snapshot_state(lsn, stored)
     if checksum(lsn, blob) != crc:
         raise StoreError(f"{store.path}: the snapshot at record {lsn} fails its checksum; refusing to start")
     return lsn, json.loads(zlib.decompress(blob))

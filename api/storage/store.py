@@ -30,7 +30,9 @@ from engine.events import Event
 log = logging.getLogger("api.storage")
 FSYNC_POLICIES = ("always", "batch", "off")
 DB_NAME = "engine.db"
-SNAPSHOT_TEMP_PREFIX = "snapshot-"  # a snapshot being written by a forked child
+SNAPSHOT_DIR = "snapshots"
+SNAPSHOT_TEMP_PREFIX = "writing-"  # a snapshot file not yet complete
+COMPACT_CHUNK = 2_000  # journal rows deleted per transaction when compacting
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -39,6 +41,15 @@ CREATE TABLE IF NOT EXISTS journal (lsn INTEGER PRIMARY KEY, count INTEGER NOT N
 CREATE TABLE IF NOT EXISTS snapshots (lsn INTEGER PRIMARY KEY, created_at REAL NOT NULL, state BLOB NOT NULL,
                                       crc INTEGER NOT NULL);
 """ + history.SCHEMA
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename in ``directory`` durable."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def encode_snapshot(state: dict[str, Any]) -> bytes:
@@ -81,6 +92,7 @@ class Store:
         self.conn = conn
         self.symbols = symbols
         self.symbol_index = {s: i for i, s in enumerate(symbols)}
+        self._snapshot_dir = path.parent / SNAPSHOT_DIR
         self.fsync = fsync
         self.batch_s = batch_ms / 1000
         self.next_lsn = 1
@@ -115,7 +127,7 @@ class Store:
         except OSError as exc:
             raise StoreError(f"cannot create the data directory {directory}: {exc}") from None
         path = directory / DB_NAME
-        for leftover in directory.glob(f"{SNAPSHOT_TEMP_PREFIX}*.tmp"):  # from a snapshot child cut short
+        for leftover in (directory / SNAPSHOT_DIR).glob(f"{SNAPSHOT_TEMP_PREFIX}*.tmp"):  # a write cut short
             leftover.unlink(missing_ok=True)
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         store = cls(path, conn, symbols, fsync, batch_ms)
@@ -266,26 +278,80 @@ class Store:
 
     # ---- snapshots -------------------------------------------------------------
 
+    # Snapshots are files beside the database (``snapshots/<lsn>.snap``), listed in the snapshots table
+    # with their checksum: written outside the database, a large state never holds the journal's
+    # write lock, so group commits go on while a snapshot is stored.
+
+    def snapshot_temp_path(self) -> Path:
+        """Where a snapshot being written goes until :meth:`install_snapshot` (same file system)."""
+        self._snapshot_dir.mkdir(exist_ok=True)
+        return self._snapshot_dir / f"{SNAPSHOT_TEMP_PREFIX}{os.getpid()}-{threading.get_ident()}-{self.next_lsn}.tmp"
+
     def write_snapshot(self, state: dict[str, Any], lsn: int, compact: bool = True) -> None:
         """Store a snapshot taken at ``lsn``; with ``compact``, drop what it makes unnecessary."""
-        self.write_snapshot_blob(encode_snapshot(state), lsn, compact)
-
-    def write_snapshot_blob(self, blob: bytes, lsn: int, compact: bool = True) -> None:
-        """:meth:`write_snapshot` for a state already encoded by :func:`encode_snapshot`."""
-        crc = checksum(lsn, blob)
+        blob = encode_snapshot(state)
+        path = self.snapshot_temp_path()
 
         def write() -> None:
-            with self._write_lock, self.conn:
-                self.conn.execute("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?)", (lsn, time.time(), blob, crc))
-                if compact:
-                    # keep the newest snapshot and the one before it, and the journal after the older one
-                    keep = [r[0] for r in self.conn.execute("SELECT lsn FROM snapshots ORDER BY lsn DESC LIMIT 2")]
-                    floor = keep[-1]
-                    self.conn.execute("DELETE FROM snapshots WHERE lsn < ?", (floor,))
-                    self.conn.execute("DELETE FROM journal WHERE lsn + count - 1 <= ?", (floor,))
+            with open(path, "wb") as out:
+                out.write(blob)
+                out.flush()
+                os.fsync(out.fileno())
 
         self._run_blocking(write)
+        self.install_snapshot(path, lsn, compact)
+
+    def install_snapshot(self, written: Path, lsn: int, compact: bool = True) -> None:
+        """Put a fully written (and fsynced) snapshot file in place as the snapshot at ``lsn``, then compact:
+        keep the newest snapshot and the one before it, and the journal after the older one."""
+        final = self._snapshot_dir / f"{lsn:012d}.snap"
+
+        def place() -> int:
+            crc = checksum(lsn, written.read_bytes())
+            os.replace(written, final)
+            _fsync_dir(self._snapshot_dir)
+            return crc
+
+        crc = self._run_blocking(place)
+
+        def record() -> int | None:
+            with self._write_lock, self.conn:
+                self.conn.execute("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?)", (lsn, time.time(), b"", crc))
+                if not compact:
+                    return None
+                keep = [r[0] for r in self.conn.execute("SELECT lsn FROM snapshots ORDER BY lsn DESC LIMIT 2")]
+                floor = keep[-1]
+                old = [r[0] for r in self.conn.execute("SELECT lsn FROM snapshots WHERE lsn < ?", (floor,))]
+                self.conn.execute("DELETE FROM snapshots WHERE lsn < ?", (floor,))
+            for gone in old:
+                (self._snapshot_dir / f"{gone:012d}.snap").unlink(missing_ok=True)
+            return floor
+
+        floor = self._run_blocking(record)
         self.snapshot_lsn = lsn
+        if floor is not None:
+            self._compact_journal(floor)
+
+    def _compact_journal(self, floor: int) -> None:
+        """Delete the journal up to record ``floor`` in small transactions, so commits are never held up long."""
+        def chunk() -> int:
+            with self._write_lock, self.conn:
+                return self.conn.execute(
+                    "DELETE FROM journal WHERE lsn IN (SELECT lsn FROM journal WHERE lsn + count - 1 <= ? "
+                    "ORDER BY lsn LIMIT ?)", (floor, COMPACT_CHUNK)).rowcount
+
+        while self._run_blocking(chunk) == COMPACT_CHUNK:
+            pass
+
+    def snapshot_state(self, lsn: int, stored: bytes) -> bytes:
+        """The encoded state of the snapshot at ``lsn`` (its file; older data directories kept it inline)."""
+        if stored:
+            return stored
+        path = self._snapshot_dir / f"{lsn:012d}.snap"
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise StoreError(f"{path}: the snapshot at record {lsn} cannot be read ({exc}); refusing to start") from None
 
     # ---- reading the journal (recovery, truncation) ----------------------------
 
@@ -324,11 +390,14 @@ class Store:
         floors = [f for f in self.id_floors() if f[0] < after] + [floor]
         with self._write_lock, self.conn:
             self.conn.execute("DELETE FROM journal WHERE lsn > ?", (after,))
+            gone = [r[0] for r in self.conn.execute("SELECT lsn FROM snapshots WHERE lsn > ?", (after,))]
             self.conn.execute("DELETE FROM snapshots WHERE lsn > ?", (after,))
             self.conn.execute("DELETE FROM orders WHERE order_id >= ?", (next_order_id,))
             self.conn.execute("DELETE FROM trades WHERE trade_id >= ?", (next_trade_id,))
             self.conn.executemany("UPDATE orders SET status = ?, remaining_lots = ? WHERE order_id = ?", live)
             self.conn.execute("INSERT OR REPLACE INTO meta VALUES ('id_floors', ?)", (json.dumps(floors),))
+        for lsn in gone:
+            (self._snapshot_dir / f"{lsn:012d}.snap").unlink(missing_ok=True)
         self.next_lsn = self._pending_first = after + 1
         self.durable_lsn = after
         self.snapshot_lsn = min(self.snapshot_lsn, after)
