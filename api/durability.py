@@ -82,6 +82,7 @@ def take_snapshot(engine: MatchingEngine, store: Store, fork: bool = False) -> i
 def _snapshot_in_child(engine: MatchingEngine, store: Store) -> int:
     """Redis-style background save: the child writes the encoded state to a file, the parent stores it."""
     path = store.snapshot_temp_path()
+    started = time.perf_counter()
     with engine.lock:  # the child's copy of memory is the state at exactly this position
         lsn = store.next_lsn - 1
         pid = os.fork()
@@ -99,11 +100,16 @@ def _snapshot_in_child(engine: MatchingEngine, store: Store) -> int:
                 code = 0
             finally:
                 os._exit(code)
+    fork_done = time.perf_counter()
     try:
         _, status = os.waitpid(pid, 0)  # under eventlet, its green waitpid: other requests go on meanwhile
         if status != 0:
             raise RuntimeError(f"the snapshot child exited with status {status}")
+        forked = time.perf_counter()
         store.install_snapshot(path, lsn)
+        log.info("snapshot child done", extra={"lsn": lsn, "fork_ms": round((fork_done - started) * 1000, 1),
+                                              "child_s": round(forked - fork_done, 3),
+                                              "install_s": round(time.perf_counter() - forked, 3)})
     finally:
         path.unlink(missing_ok=True)
     return lsn
