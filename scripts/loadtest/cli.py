@@ -132,11 +132,12 @@ def print_summary(summary: dict[str, Any]) -> None:
 
     console = Console(highlight=False, width=120)
     lat, act, out = summary["latency_from_intended"], summary["latency_from_send"], summary["outcomes"]
-    head = (f"{summary['model']} model against {summary['target']}: "
-            + (f"target {summary['target_rate']}/s, " if summary["target_rate"] is not None else "")
-            + f"achieved {summary['achieved_rate']}/s, behind schedule {summary['behind_schedule']}"
-            + f" (max send lag {summary['max_send_lag_ms']} ms)")
-    console.print(head)
+    console.print(f"{summary['model']} model against {summary['target']}"
+                  + (f", target {summary['target_rate']}/s" if summary["target_rate"] is not None else ""))
+    console.print(f"achieved {summary['achieved_rate']}/s: {summary['answered_in_window']} of {summary['scheduled']} "
+                  f"answered inside the {summary['window_s']:g} s window")
+    console.print(f"sent late {summary['behind_schedule']} (max send lag {summary['max_send_lag_ms']} ms), "
+                  f"sent after the window {summary['sent_after_window']}, never sent {summary['unsent']}")
     table = Table("latency (ms)", "p50", "p90", "p99", "p99.9", "max", "count")
     for name, d in (("from intended send", lat), ("from actual send", act)):
         table.add_row(name, *[f"{d.get(k):.3f}" if d.get(k) is not None else "-" for k in

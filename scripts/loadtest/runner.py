@@ -44,6 +44,12 @@ class RunState:
     trade_ids: set[int] = field(default_factory=set)
     send_window_s: float = 0.0
     unsent: int = 0
+    answered_in_window: int = 0   # responses (any status) that arrived before t0 + the profile's duration
+    sent_after_window: int = 0    # sends that only went out once the window had closed
+
+    @property
+    def window_end(self) -> float:
+        return self.t0 + self.profile.duration_s
 
     def second(self, t: float) -> Second:
         s = int(t - self.t0)
@@ -88,6 +94,7 @@ def _classify(state: RunState, status: int, body: bytes, row: Second, intended: 
 async def _one(state: RunState, conn: HttpConnection, spec: RequestSpec, i: int, intended: float, track: bool) -> None:
     loop = asyncio.get_running_loop()
     raw = conn.build(spec.method, spec.path, spec.body(i))
+    sent_at: float | None = None
     try:
         await conn.send(raw)
         sent_at = loop.time()
@@ -97,6 +104,8 @@ async def _one(state: RunState, conn: HttpConnection, spec: RequestSpec, i: int,
         if lag > LATE_S and state.model == "open":
             state.behind += 1
             state.second(intended).behind += 1
+        if sent_at >= state.window_end:
+            state.sent_after_window += 1
         state.max_lag_s = max(state.max_lag_s, lag)
         state.second(sent_at).sent += 1
         try:
@@ -104,8 +113,16 @@ async def _one(state: RunState, conn: HttpConnection, spec: RequestSpec, i: int,
         finally:
             state.in_flight -= 1
     except asyncio.TimeoutError:
+        # The request waited at least the timeout: it enters the histograms at what it
+        # waited (never less than the timeout), so giving up cannot lower a percentile.
+        now = loop.time()
         state.outcomes.timeouts += 1
-        state.second(loop.time()).errors += 1
+        row = state.second(now)
+        row.errors += 1
+        waited = max(conn.timeout_s, now - intended)
+        state.intended.record_s(waited)
+        state.actual.record_s(max(conn.timeout_s, now - sent_at) if sent_at is not None else conn.timeout_s)
+        row.latency.record_s(waited)
         return
     except (HttpError, OSError):
         state.outcomes.connection_errors += 1
@@ -113,6 +130,8 @@ async def _one(state: RunState, conn: HttpConnection, spec: RequestSpec, i: int,
         await asyncio.sleep(0.01)  # do not spin on a dead server
         return
     done = loop.time()
+    if done <= state.window_end:
+        state.answered_in_window += 1
     row = state.second(done)
     row.completed += 1
     state.intended.record_s(done - intended)
