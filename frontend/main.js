@@ -520,10 +520,10 @@
     api("GET", "/symbols").then(function (r) {
       if (!r.ok) { setMessage($("order-message"), describeError(r.data), false); return; }
       var select = $("symbol");
-      r.data.symbols.forEach(function (s) {
-        state.symbols[s.symbol] = s;
-        var opt = el("option", null, s.symbol);
-        opt.value = s.symbol;
+      r.data.symbols.forEach(function (name) {
+        state.symbols[name] = r.data.symbol_info[name];
+        var opt = el("option", null, name);
+        opt.value = name;
         select.appendChild(opt);
       });
       connectSocket();

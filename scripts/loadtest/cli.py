@@ -80,12 +80,12 @@ async def prepare(args: argparse.Namespace) -> tuple[RequestSpec, list[str]]:
     method, _, path = args.request.partition(" ")
     if method.upper() != "POST" or path != "/order":
         return RequestSpec(method.upper(), path or "/"), []
-    configs = (await _get_json(args.url, "/symbols"))["symbols"]
-    wanted = [s.strip() for s in args.symbols.split(",")] if args.symbols else [c["symbol"] for c in configs]
+    listing = await _get_json(args.url, "/symbols")
+    wanted = [s.strip() for s in args.symbols.split(",")] if args.symbols else listing["symbols"]
     infos = []
-    for cfg in configs:
-        if cfg["symbol"] in wanted:
-            infos.append(symbol_info(cfg, await _get_json(args.url, f"/bbo/{cfg['symbol']}")))
+    for name in listing["symbols"]:
+        if name in wanted:
+            infos.append(symbol_info(listing["symbol_info"][name], await _get_json(args.url, f"/bbo/{name}")))
     unknown = set(wanted) - {i.symbol for i in infos}
     if unknown:
         raise ValueError(f"the server does not trade {', '.join(sorted(unknown))}")
