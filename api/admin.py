@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
-from api.storage.recovery import recover
+from api.storage.recovery import counted, recover
 from api.storage.store import DB_NAME, Store, StoreError, default_data_dir
 from engine.matcher import MatchingEngine, create_crypto_engine, create_forex_engine
 
@@ -48,7 +49,7 @@ def run_journal_command(action: str, data_dir: str | None) -> int:
             result = recover(engine, store, dry_run=action == "verify")
             print(result.describe())
             stats = engine.get_statistics()
-            print(f"state: {stats['resting_orders']:,} resting orders, {stats['total_trades']:,} trades, "
+            print(f"state: {counted(stats['resting_orders'], 'resting order')}, {counted(stats['total_trades'], 'trade')}, "
                   f"next order id {engine.ids.next_order_id:,}")
             if action in ("snapshot", "compact"):
                 from api.durability import take_snapshot
@@ -76,8 +77,13 @@ def _stats(path: Path, symbols: list[str]) -> int:
         conn.close()
     size = sum(p.stat().st_size for p in path.parent.glob(DB_NAME + "*"))
     print(f"data: {path} ({size / 2**20:.1f} MiB with its WAL), symbols {', '.join(symbols)}")
-    print(f"journal: {count:,} records" + (f", {first:,} to {last:,}, in {batches:,} commits" if count else ""))
+    print(f"journal: {counted(count, 'record')}"
+          + (f", {first:,} to {last:,}, in {counted(batches, 'commit')}" if count else ""))
     for lsn, created, length in snaps:
-        print(f"snapshot: at record {lsn:,}, {length / 1024:.1f} KiB compressed, written {created:.0f}")
-    print(f"history: {orders:,} orders, {trades:,} trades")
+        print(f"snapshot: at record {lsn:,}, {length / 1024:.1f} KiB compressed, written {_utc(created)}")
+    print(f"history: {counted(orders, 'order')}, {counted(trades, 'trade')}")
     return 0
+
+
+def _utc(epoch_s: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch_s))

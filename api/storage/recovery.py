@@ -18,6 +18,11 @@ from engine.state import import_state
 log = logging.getLogger("api.storage")
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 record', '2 records', '1,000 records'."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 @dataclass
 class Recovery:
     snapshot_lsn: int
@@ -27,7 +32,7 @@ class Recovery:
     seconds: float
 
     def describe(self) -> str:
-        text = (f"recovered: snapshot at record {self.snapshot_lsn}, {self.replayed:,} journal records replayed "
+        text = (f"recovered: snapshot at record {self.snapshot_lsn}, {counted(self.replayed, 'journal record')} replayed "
                 f"in {self.seconds:.2f} s (last record {self.last_lsn})")
         if self.torn_record_dropped is not None:
             text += f"; dropped an incomplete last batch at record {self.torn_record_dropped}"
