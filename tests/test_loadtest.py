@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+import requests
 
 from scripts.loadtest import profiles
 from scripts.loadtest.cli import EXIT_THRESHOLD, main
 from scripts.loadtest.fanout import FanOut, Subscriber
+from scripts.loadtest.orders import LiveOrders, parse_mix
 from scripts.loadtest.report import parse_threshold
 from tests.servers import ROOT, free_port, running_server
 
@@ -169,6 +171,53 @@ def test_fanout_analysis_counts_missing_duplicate_and_out_of_order_and_times_fro
     assert last["count"] == 2 and last["max_ms"] == pytest.approx(10, abs=0.01) and last["min_ms"] == pytest.approx(4, abs=0.01)
     # a book update counts from the first update whose sequence reaches the order's: 3 ms for order 1 at a
     assert result["l2_delay"]["min_ms"] == pytest.approx(3, abs=0.01)
+
+
+def test_mix_with_cancels_keeps_the_books_steady_and_knows_its_own_resting_orders(tmp_path: Path) -> None:
+    with running_server() as url:  # a server of its own: every resting order is the tester's
+        code, summary = load(tmp_path, "--url", url, "--rate", "300", "--duration", "3", "--connections", "8",
+                             "--mix", "limit=60,market=5,ioc=5,fok=5,cancel=25")
+        stats = requests.get(f"{url}/statistics", timeout=5).json()["symbols"]
+    assert code == 0
+    out = summary["outcomes"]
+    assert summary["cancels_sent"] >= 150, summary["cancels_sent"]  # about a quarter of 900
+    # every cancel named an order that was still resting: none answered "unknown order"
+    assert out["rejected"] == 0 and out["errors"] == 0, out
+    resting = sum(s["resting_orders"] for s in stats.values())
+    assert summary["own_orders_resting"] == resting
+    assert resting < 50, resting  # without cancels about 150 rest: see the next test
+
+
+def test_without_cancels_the_books_grow(tmp_path: Path) -> None:
+    with running_server() as url:
+        code, summary = load(tmp_path, "--url", url, "--rate", "300", "--duration", "3", "--connections", "8",
+                             "--mix", "limit=60,market=5,ioc=5,fok=5")
+        stats = requests.get(f"{url}/statistics", timeout=5).json()["symbols"]
+    assert code == 0 and summary["cancels_sent"] == 0 and summary["own_orders_resting"] is None
+    assert sum(s["resting_orders"] for s in stats.values()) > 100  # about 150
+
+
+def test_live_orders_follow_fills_and_cancels() -> None:
+    live = LiveOrders(seed=1)
+    live.learn({"order_id": 1, "symbol": "BTC-USDT", "status": "pending", "remaining_quantity": "0.5", "trades": []})
+    live.learn({"order_id": 2, "symbol": "ETH-USDT", "status": "pending", "remaining_quantity": "1", "trades": []})
+    live.learn({"order_id": 3, "symbol": "BTC-USDT", "status": "filled", "remaining_quantity": "0",
+                "trades": [{"maker_order_id": 1, "quantity": "0.2"}]})  # 1 partly filled: still rests
+    assert len(live) == 2
+    live.learn({"order_id": 4, "symbol": "BTC-USDT", "status": "partially_filled", "remaining_quantity": "0.1",
+                "trades": [{"maker_order_id": 1, "quantity": "0.3"}]})  # 1 filled; 4 rests with the rest
+    assert len(live) == 2 and sorted(live.ids) == [2, 4]
+    taken = {live.take(), live.take()}
+    assert taken == {("ETH-USDT", 2), ("BTC-USDT", 4)}
+    assert live.take() is None and len(live) == 0
+
+
+def test_mix_parsing() -> None:
+    assert parse_mix("limit=60,cancel=40") == {"limit": 60, "cancel": 40}
+    with pytest.raises(ValueError, match="no orders"):
+        parse_mix("cancel=10")
+    with pytest.raises(ValueError, match="kind=weight"):
+        parse_mix("stop=10")
 
 
 def test_profiles_and_thresholds_parse() -> None:

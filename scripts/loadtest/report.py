@@ -35,6 +35,8 @@ def summarize(state: RunState, target: str, fanout: dict | None) -> dict[str, An
         "unsent": state.unsent,
         "behind_schedule": state.behind,
         "sent_after_window": state.sent_after_window,
+        "cancels_sent": state.cancels_sent,
+        "own_orders_resting": len(state.live) if state.live is not None else None,
         "max_send_lag_ms": round(state.max_lag_s * 1000, 3),
         "outcomes": state.outcomes.as_dict(),
         "latency_from_intended": state.intended.summary(),

@@ -84,7 +84,7 @@ async def _burst(url: str, n: int, connections: int) -> dict[str, Any]:
             while not queue.empty():
                 i = queue.get_nowait()
                 try:
-                    status, _ = await conn.request("POST", "/order", spec.body(i))
+                    status, _ = await conn.request("POST", "/order", spec.request(i)[1])
                     codes[str(status)] = codes.get(str(status), 0) + 1
                 except (HttpError, asyncio.TimeoutError):
                     codes["error"] = codes.get("error", 0) + 1
