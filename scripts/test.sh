@@ -12,5 +12,10 @@ if [ -n "$MISSING" ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $MISSING >/dev/null
 fi
+# This project was once installed as "matching-engine", a name another project has on the package
+# index; an old install of ours under that name would shadow this one.
+if python3 -m pip show matching-engine 2>/dev/null | grep -q "^Summary: Exchange-grade price-time matching engine"; then
+  python3 -m pip uninstall -y -q matching-engine
+fi
 python3 -m pip install -q -e ".[test]"
 exec python3 -m pytest "$@"
