@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import subprocess
 import sys
@@ -126,6 +127,29 @@ def test_requests_past_the_timeout_count_as_timeouts(tmp_path: Path) -> None:
         assert lat["max_ms"] >= 200, (name, lat)
     share = outcomes["timeouts"] / (outcomes["accepted"] + outcomes["timeouts"])
     assert share > 0.01 and summary["latency_from_intended"]["p99_ms"] >= 200
+
+
+def test_closed_model_users_wait_for_answers_and_think(tmp_path: Path) -> None:
+    with fake_server("fast") as url:
+        code, summary = load(tmp_path, "--url", url, "--request", "GET /x", "--model", "closed", "--connections", "4",
+                             "--think-time", "0.05", "--duration", "2")
+    assert code == 0 and summary["model"] == "closed" and summary["target_rate"] is None
+    # 4 users, each at most one request per 50 ms of thinking: at most 4 x 40 in 2 s
+    assert 120 <= summary["sent"] <= 164, summary["sent"]
+    assert summary["scheduled"] == summary["sent"] == summary["outcomes"]["accepted"]
+    assert summary["behind_schedule"] == 0
+
+
+def test_closed_model_stops_sending_while_the_server_stalls(tmp_path: Path) -> None:
+    with fake_server("stall", "--stall-at", "0.5", "--stall-for", "1.5") as url:
+        code, summary = load(tmp_path, "--url", url, "--request", "GET /x", "--model", "closed", "--connections", "4",
+                             "--duration", "3")
+    assert code == 0
+    rows = list(csv.DictReader((tmp_path / "report" / "timeseries.csv").read_text().splitlines()))
+    sent = {int(r["second"]): int(r["sent"]) for r in rows}
+    assert sent[1] <= 4, sent  # every user waits on its one unanswered request: unlike the open model
+    assert sent[0] > 100 and sent[2] > 100, sent  # before and after the stall they go flat out
+    assert summary["latency_from_send"]["max_ms"] >= 900  # the requests held through the stall
 
 
 def test_fanout_latency_and_sequence_checks(engine_server: str, tmp_path: Path) -> None:
