@@ -4,6 +4,12 @@
   "use strict";
 
   var MAX_TRADES = 100;
+  var BOOK_LEVELS = 10;     // what an l2_update carries (the server's default L2_DEPTH): one depth throughout
+  var DEPTH_WINDOW = 0.01;  // the depth chart shows prices within 1% of the mid
+  var REJECTED = {          // why an order came back "rejected", in words
+    POST_ONLY_WOULD_TAKE: "a post-only order would have traded at once, so it was not placed",
+    FOK_NOT_FILLABLE: "the book could not fill the whole fill-or-kill order at once"
+  };
   var MAX_PRICES = 300;
   var STORE_KEY = "matching-engine.my-orders";
   var LIVE = { pending: true, partially_filled: true };
@@ -119,6 +125,7 @@
       return;
     }
     state.book = { bids: snapshot.bids || [], asks: snapshot.asks || [], sequence: snapshot.sequence };
+    if (state.socket && state.socket.connected) setStale(false);
     renderBook();
     drawDepth();
   }
@@ -126,7 +133,7 @@
   function refreshBook() {
     var symbol = state.symbol;
     if (!symbol) return;
-    api("GET", "/book/" + encodeURIComponent(symbol) + "?levels=20").then(function (r) {
+    api("GET", "/book/" + encodeURIComponent(symbol) + "?levels=" + BOOK_LEVELS).then(function (r) {
       if (r.ok && symbol === state.symbol) applyBook(r.data, true);
     });
   }
@@ -159,8 +166,8 @@
 
   function renderBook() {
     var b = state.book;
-    fillRows($("asks"), b.asks.slice(0, 15), true);
-    fillRows($("bids"), b.bids.slice(0, 15), false);
+    fillRows($("asks"), b.asks.slice(0, BOOK_LEVELS), true);
+    fillRows($("bids"), b.bids.slice(0, BOOK_LEVELS), false);
     $("book-seq").textContent = b.sequence >= 0 ? "seq " + b.sequence : "";
     var bid = b.bids.length ? b.bids[0][0] : null;
     var ask = b.asks.length ? b.asks[0][0] : null;
@@ -198,18 +205,40 @@
     return { ctx: ctx, w: canvas._w, h: canvas._h };
   }
 
+  function priceText(value) {
+    // A computed axis position, shown with the symbol's price decimals ("29976.60", not "29976.6").
+    var rules = state.symbols[state.symbol];
+    return rules ? value.toFixed(rules.price_decimals) : String(value);
+  }
+
+  function depthWindow(bids, asks) {
+    // The region around the mid (or the one best price there is), so one far order cannot squash the rest.
+    var centre = bids.length && asks.length ? (bids[0][0] + asks[0][0]) / 2 : (bids.length ? bids[0][0] : asks[0][0]);
+    var half = centre * DEPTH_WINDOW;
+    if (bids.length && asks.length) half = Math.max(half, (asks[0][0] - bids[0][0]) / 2);
+    return { lo: centre - half, hi: centre + half };
+  }
+
   function drawDepth() {
-    var c = prepareCanvas($("depth-chart"));
+    var canvas = $("depth-chart");
+    var c = prepareCanvas(canvas);
     var ctx = c.ctx, pad = 28;
     var bids = state.book.bids.map(function (l) { return [Number(l[0]), Number(l[1])]; });
     var asks = state.book.asks.map(function (l) { return [Number(l[0]), Number(l[1])]; });
+    var note = $("depth-note");
     ctx.fillStyle = "#8d98ad";
-    if (!bids.length && !asks.length) { ctx.fillText("empty book", c.w / 2 - 30, c.h / 2); return; }
+    if (!bids.length && !asks.length) {
+      ctx.fillText("empty book", c.w / 2 - 30, c.h / 2);
+      note.textContent = "";
+      canvas.dataset.lo = canvas.dataset.hi = canvas.dataset.max = "";
+      return;
+    }
+    var win = depthWindow(bids, asks);
     var cum = function (side) { var s = 0; return side.map(function (l) { s += l[1]; return [l[0], s]; }); };
-    var cb = cum(bids), ca = cum(asks);
-    var prices = cb.concat(ca).map(function (p) { return p[0]; });
-    var lo = Math.min.apply(null, prices), hi = Math.max.apply(null, prices);
-    if (hi === lo) { hi += 1; lo -= 1; }
+    var inside = function (p) { return p[0] >= win.lo && p[0] <= win.hi; };
+    var cb = cum(bids).filter(inside), ca = cum(asks).filter(inside);
+    var cutBids = bids.length - cb.length, cutAsks = asks.length - ca.length;
+    var lo = win.lo, hi = win.hi;
     var maxQ = Math.max(cb.length ? cb[cb.length - 1][1] : 0, ca.length ? ca[ca.length - 1][1] : 0) || 1;
     var x = function (p) { return pad + (p - lo) / (hi - lo) * (c.w - 2 * pad); };
     var y = function (q) { return c.h - pad - q / maxQ * (c.h - 2 * pad); };
@@ -226,17 +255,32 @@
     area(cb, "#2fbf71", "rgba(47,191,113,0.25)");
     area(ca, "#ef5350", "rgba(239,83,80,0.25)");
     ctx.fillStyle = "#8d98ad";
-    ctx.fillText(String(lo), pad, c.h - 8);
-    ctx.fillText(String(hi), c.w - pad - 40, c.h - 8);
+    ctx.fillText(priceText(lo), pad, c.h - 8);
+    ctx.fillText(priceText(hi), c.w - pad - 60, c.h - 8);
     ctx.fillText("cumulative " + maxQ.toPrecision(4), pad, 14);
+    // what was drawn, for whoever checks the chart against the book
+    canvas.dataset.lo = priceText(lo);
+    canvas.dataset.hi = priceText(hi);
+    canvas.dataset.max = String(maxQ);
+    canvas.dataset.levels = String(cb.length + ca.length);
+    var cut = [];
+    if (cutBids) cut.push(cutBids + " bid level" + (cutBids > 1 ? "s" : "") + " below " + priceText(lo));
+    if (cutAsks) cut.push(cutAsks + " ask level" + (cutAsks > 1 ? "s" : "") + " above " + priceText(hi));
+    note.textContent = "Prices within " + (DEPTH_WINDOW * 100) + "% of the " + (bids.length && asks.length ? "mid" : "best price") +
+      (cut.length ? "; not shown: " + cut.join(", ") + "." : ".");
   }
 
   function drawPrices() {
-    var c = prepareCanvas($("price-chart"));
+    var canvas = $("price-chart");
+    var c = prepareCanvas(canvas);
     var ctx = c.ctx, pad = 28;
     var pts = state.prices;
     ctx.fillStyle = "#8d98ad";
-    if (pts.length < 2) { ctx.fillText(pts.length ? "one trade so far" : "no trades yet", c.w / 2 - 40, c.h / 2); return; }
+    if (pts.length < 2) {
+      ctx.fillText(pts.length ? "one trade so far" : "no trades yet", c.w / 2 - 40, c.h / 2);
+      canvas.dataset.points = String(pts.length);
+      return;
+    }
     var lo = Math.min.apply(null, pts), hi = Math.max.apply(null, pts);
     if (hi === lo) { hi += 1; lo -= 1; }
     ctx.strokeStyle = "#4c8dff";
@@ -247,9 +291,13 @@
       if (i) ctx.lineTo(px, py); else ctx.moveTo(px, py);
     });
     ctx.stroke();
-    ctx.fillText(String(hi), 4, pad - 6);
-    ctx.fillText(String(lo), 4, c.h - 8);
-    ctx.fillText("last " + pts[pts.length - 1], c.w - pad - 80, 14);
+    ctx.fillText(priceText(hi), 4, pad - 6);
+    ctx.fillText(priceText(lo), 4, c.h - 8);
+    ctx.fillText("last " + priceText(pts[pts.length - 1]), c.w - pad - 80, 14);
+    canvas.dataset.lo = priceText(lo);
+    canvas.dataset.hi = priceText(hi);
+    canvas.dataset.points = String(pts.length);
+    canvas.dataset.last = priceText(pts[pts.length - 1]);
   }
 
   // ---- trades ----
@@ -320,7 +368,7 @@
         var btn = el("button", null, "Cancel");
         btn.type = "button";
         btn.setAttribute("aria-label", "Cancel order " + o.order_id);
-        btn.addEventListener("click", function () { cancelOrder(o.order_id, o.symbol, $("cancel-message")); });
+        btn.addEventListener("click", function () { cancelOrder(o.order_id, o.symbol, $("mine-message")); });
         cell.appendChild(btn);
       }
       row.appendChild(cell);
@@ -388,6 +436,13 @@
     var node = $("conn");
     node.className = "conn " + (up ? "up" : "down");
     $("conn-text").textContent = text;
+    // Offline, the book and charts stop updating: dim them until a fresh snapshot arrives.
+    if (!up) setStale(true);
+  }
+
+  function setStale(stale) {
+    ["book", "charts"].forEach(function (id) { $(id).classList.toggle("stale", stale); });
+    $("stale-note").textContent = stale ? "Offline: the book and charts show the last state received." : "";
   }
 
   function connectSocket() {
@@ -440,6 +495,8 @@
     $("rules").textContent = "tick " + r.tick_size + " · step " + r.step_size + " · min qty " + r.min_quantity +
       " · min value " + r.min_notional;
     $("price").placeholder = "price, multiple of " + r.tick_size;
+    // a price typed for another symbol would be far from this book (a buy could sweep it): start empty
+    $("price").value = "";
     $("quantity").placeholder = "at least " + r.min_quantity;
   }
 
@@ -480,7 +537,7 @@
       rememberOrder(o);
       var text = "Order " + o.order_id + " " + o.status.replace("_", " ");
       if (o.trades.length) text += ", " + o.trades.length + " trade" + (o.trades.length > 1 ? "s" : "") + ", filled " + o.filled_quantity;
-      if (o.reject_reason) text += " (" + o.reject_reason + ")";
+      if (o.reject_reason) text += ": " + (REJECTED[o.reject_reason] || "refused by the engine") + " (" + o.reject_reason + ")";
       setMessage(msg, text + ".", o.status !== "rejected");
       $("client-order-id").value = "";
     });
