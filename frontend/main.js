@@ -212,11 +212,17 @@
   }
 
   function depthWindow(bids, asks) {
-    // The region around the mid (or the one best price there is), so one far order cannot squash the rest.
+    // The prices the book shows, but no further than DEPTH_WINDOW from the mid (or from the one
+    // best price there is), so one far order cannot squash the rest into a sliver.
     var centre = bids.length && asks.length ? (bids[0][0] + asks[0][0]) / 2 : (bids.length ? bids[0][0] : asks[0][0]);
-    var half = centre * DEPTH_WINDOW;
-    if (bids.length && asks.length) half = Math.max(half, (asks[0][0] - bids[0][0]) / 2);
-    return { lo: centre - half, hi: centre + half };
+    var prices = bids.concat(asks).map(function (l) { return l[0]; });
+    var lo = Math.max(Math.min.apply(null, prices), centre * (1 - DEPTH_WINDOW));
+    var hi = Math.min(Math.max.apply(null, prices), centre * (1 + DEPTH_WINDOW));
+    if (hi - lo < 1e-9) {  // a single price: a tick either side
+      var tick = Number((state.symbols[state.symbol] || {}).tick_size) || 1;
+      lo -= tick; hi += tick;
+    }
+    return { lo: lo, hi: hi };
   }
 
   function drawDepth() {
@@ -266,7 +272,7 @@
     var cut = [];
     if (cutBids) cut.push(cutBids + " bid level" + (cutBids > 1 ? "s" : "") + " below " + priceText(lo));
     if (cutAsks) cut.push(cutAsks + " ask level" + (cutAsks > 1 ? "s" : "") + " above " + priceText(hi));
-    note.textContent = "Prices within " + (DEPTH_WINDOW * 100) + "% of the " + (bids.length && asks.length ? "mid" : "best price") +
+    note.textContent = "Prices up to " + (DEPTH_WINDOW * 100) + "% from the " + (bids.length && asks.length ? "mid" : "best price") +
       (cut.length ? "; not shown: " + cut.join(", ") + "." : ".");
   }
 
