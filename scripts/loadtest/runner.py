@@ -58,7 +58,6 @@ class RunState:
     seconds: dict[int, Second] = field(default_factory=dict)
     orders: dict[int, tuple[float, str, int]] = field(default_factory=dict)  # order_id -> (intended, symbol, seq)
     trade_ids: set[int] = field(default_factory=set)
-    send_window_s: float = 0.0
     unsent: int = 0
     live: LiveOrders | None = None  # the tester's own resting orders, when the mix cancels
     cancels_sent: int = 0
@@ -201,7 +200,6 @@ async def run_open(state: RunState, base_url: str, spec: RequestSpec, timeout_s:
     workers = [asyncio.create_task(worker()) for _ in range(state.connections)]
     ticker = asyncio.create_task(_ticker(state, queue, on_tick))
     await scheduler()
-    state.send_window_s = loop.time() - state.t0
     for _ in workers:
         queue.put_nowait(None)
     done, pending = await asyncio.wait(workers, timeout=drain_s + timeout_s)
@@ -233,7 +231,6 @@ async def run_closed(state: RunState, base_url: str, spec: RequestSpec, timeout_
 
     ticker = asyncio.create_task(_ticker(state, None, on_tick))
     await asyncio.wait([asyncio.create_task(user()) for _ in range(state.connections)], timeout=state.profile.duration_s + timeout_s + 5)
-    state.send_window_s = loop.time() - state.t0
     ticker.cancel()
 
 
