@@ -5,11 +5,12 @@ import json
 import sqlite3
 import struct
 import sys
+import time
 from pathlib import Path
 
 from api.storage.records import checksum, commands
-from api.storage.recovery import recover
-from api.storage.store import DB_NAME, Store, StoreError, default_data_dir
+from api.storage.recovery import counted, recover
+from api.storage.store import DB_NAME, SNAPSHOT_DIR, Store, StoreError, default_data_dir
 from engine import codec
 from engine.commands import Command, Submit
 from engine.matcher import MatchingEngine, create_crypto_engine, create_forex_engine
@@ -57,7 +58,7 @@ def run_journal_command(action: str, data_dir: str | None, after: int | None = N
             result = recover(engine, store)
             print(result.describe())
             stats = engine.get_statistics()
-            print(f"state: {stats['resting_orders']:,} resting orders, {stats['total_trades']:,} trades, "
+            print(f"state: {counted(stats['resting_orders'], 'resting order')}, {counted(stats['total_trades'], 'trade')}, "
                   f"next order id {engine.ids.next_order_id:,}")
             if action in ("snapshot", "compact"):
                 from api.durability import take_snapshot
@@ -79,16 +80,20 @@ def _stats(path: Path, symbols: list[str]) -> int:
         first, last, count, batches = conn.execute(
             "SELECT MIN(lsn), MAX(lsn + count - 1), COALESCE(SUM(count), 0), COUNT(*) FROM journal").fetchone()
         snaps = conn.execute("SELECT lsn, created_at, LENGTH(state) FROM snapshots ORDER BY lsn").fetchall()
+        # a snapshot's state is its file (older data directories kept it inline)
+        snaps = [(lsn, created, length or _file_size(path.parent / SNAPSHOT_DIR / f"{lsn:012d}.snap"))
+                 for lsn, created, length in snaps]
         trades = conn.execute("SELECT COUNT(*) FROM trades").fetchone()[0]
         orders = conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
     finally:
         conn.close()
     size = sum(p.stat().st_size for p in path.parent.glob(DB_NAME + "*"))
     print(f"data: {path} ({size / 2**20:.1f} MiB with its WAL), symbols {', '.join(symbols)}")
-    print(f"journal: {count:,} records" + (f", {first:,} to {last:,}, in {batches:,} commits" if count else ""))
+    print(f"journal: {counted(count, 'record')}"
+          + (f", {first:,} to {last:,}, in {counted(batches, 'commit')}" if count else ""))
     for lsn, created, length in snaps:
-        print(f"snapshot: at record {lsn:,}, {length / 1024:.1f} KiB compressed, written {created:.0f}")
-    print(f"history: {orders:,} orders, {trades:,} trades")
+        print(f"snapshot: at record {lsn:,}, {length / 1024:.1f} KiB compressed, written {_utc(created)}")
+    print(f"history: {counted(orders, 'order')}, {counted(trades, 'trade')}")
     return 0
 
 
@@ -146,3 +151,11 @@ def _describe(engine: MatchingEngine, command: Command) -> str:
                 f"{codec.qty_text(market, command.qty_lots)}" + (f" at {price}" if price is not None else "")
                 + (f" (client id {command.client_order_id})" if command.client_order_id else ""))
     return f"cancel of order {command.order_id} {command.symbol}"
+
+
+def _file_size(path: Path) -> int:
+    return path.stat().st_size if path.exists() else 0
+
+
+def _utc(epoch_s: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch_s))

@@ -18,9 +18,12 @@ from api.order_entry import OrderEntry
 from engine.matcher import MatchingEngine, create_crypto_engine, create_forex_engine
 
 
+DISTRIBUTION = "pricetime-matching-engine"  # the commands and modules are named matching-engine, api, ...
+
+
 def _version() -> str:
     try:
-        return metadata.version("matching-engine")
+        return metadata.version(DISTRIBUTION)
     except metadata.PackageNotFoundError:
         return "0+unknown"
 

@@ -104,8 +104,8 @@ def serve(args: argparse.Namespace) -> int:
     else:
         detail = "acknowledged after fsync, group commit" if args.fsync == "always" else \
             f"fsync every {app.config['FSYNC_BATCH_MS']} ms"
+        # what recovery found is in the log (api.durability), once
         print(f"Durability: fsync={args.fsync} ({detail}); data: {store.path}", flush=True)
-        print(app.extensions["me_recovery"].describe(), flush=True)
     print(f"Dashboard: http://{shown}:{args.port}/   API docs: http://{shown}:{args.port}/docs", flush=True)
     kwargs: dict[str, object] = {"host": args.host, "port": args.port, "debug": False, "use_reloader": False, "log_output": False}
     if args.async_mode == "threading":

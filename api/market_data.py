@@ -44,9 +44,12 @@ def health() -> Any:
 
 @bp.get("/symbols")
 def symbols() -> Any:
+    """Names (clients iterate them) and, by name, each symbol's trading rules."""
     engine = _engine()
-    configs = [engine.get_symbol_config(s) for s in engine.symbols]
-    return jsonify({"symbols": [c.to_dict() for c in configs if c is not None]})
+    configs = [c for c in (engine.get_symbol_config(s) for s in engine.symbols) if c is not None]
+    return jsonify({"symbols": [c.symbol for c in configs],
+                    "symbol_info": {c.symbol: c.to_dict() for c in configs},
+                    "count": len(configs)})
 
 
 @bp.get("/book/<symbol>")

@@ -89,9 +89,14 @@ SCHEMAS: dict[str, Any] = {
     "Health": _obj({"status": {"type": "string"}, "timestamp": {"type": "number"}, "uptime_seconds": {"type": "number"},
                     "symbols": {"type": "array", "items": {"type": "string"}}, "async_mode": {"type": "string"},
                     "version": {"type": "string"}, "journal": {"type": "string"}}),
-    "Symbols": _obj({"symbols": {"type": "array", "items": _obj({
-        "symbol": {"type": "string"}, "tick_size": DEC, "step_size": DEC, "min_quantity": DEC, "max_quantity": DEC,
-        "min_notional": DEC, "price_decimals": {"type": "integer"}, "quantity_decimals": {"type": "integer"}})}}),
+    "Symbols": _obj({
+        "symbols": {"type": "array", "items": {"type": "string"}, "description": "the traded symbols' names"},
+        "symbol_info": {"type": "object", "description": "each symbol's trading rules, by name",
+                        "additionalProperties": _obj({
+                            "symbol": {"type": "string"}, "tick_size": DEC, "step_size": DEC, "min_quantity": DEC,
+                            "max_quantity": DEC, "min_notional": DEC, "price_decimals": {"type": "integer"},
+                            "quantity_decimals": {"type": "integer"}})},
+        "count": {"type": "integer", "minimum": 0}}),
 }
 
 

@@ -102,7 +102,7 @@ class OrderEntry:
         except Exception:  # a bug of ours, never the client's input
             log.exception("unhandled error in POST /order")
             status, payload = 500, {"error": "internal error", "error_code": "INTERNAL_ERROR", "reason": "INTERNAL_ERROR"}
-        body = orjson.dumps(payload)
+        body = orjson.dumps(payload) + b"\n"  # like every Flask answer (jsonify ends with a newline)
         metrics = self.metrics
         if status == 200:
             metrics.observe_order(payload)

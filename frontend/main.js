@@ -4,6 +4,11 @@
   "use strict";
 
   var MAX_TRADES = 100;
+  var BOOK_LEVELS = 10;     // what an l2_update carries (the server's default L2_DEPTH): one depth throughout
+  var REJECTED = {          // why an order came back "rejected", in words
+    POST_ONLY_WOULD_TAKE: "a post-only order would have traded at once, so it was not placed",
+    FOK_NOT_FILLABLE: "the book could not fill the whole fill-or-kill order at once"
+  };
   var MAX_PRICES = 300;
   var STORE_KEY = "matching-engine.my-orders";
   var LIVE = { pending: true, partially_filled: true };
@@ -119,6 +124,7 @@
       return;
     }
     state.book = { bids: snapshot.bids || [], asks: snapshot.asks || [], sequence: snapshot.sequence };
+    if (state.socket && state.socket.connected) setStale(false);
     renderBook();
     drawDepth();
   }
@@ -126,7 +132,7 @@
   function refreshBook() {
     var symbol = state.symbol;
     if (!symbol) return;
-    api("GET", "/book/" + encodeURIComponent(symbol) + "?levels=20").then(function (r) {
+    api("GET", "/book/" + encodeURIComponent(symbol) + "?levels=" + BOOK_LEVELS).then(function (r) {
       if (r.ok && symbol === state.symbol) applyBook(r.data, true);
     });
   }
@@ -159,8 +165,8 @@
 
   function renderBook() {
     var b = state.book;
-    fillRows($("asks"), b.asks.slice(0, 15), true);
-    fillRows($("bids"), b.bids.slice(0, 15), false);
+    fillRows($("asks"), b.asks.slice(0, BOOK_LEVELS), true);
+    fillRows($("bids"), b.bids.slice(0, BOOK_LEVELS), false);
     $("book-seq").textContent = b.sequence >= 0 ? "seq " + b.sequence : "";
     var bid = b.bids.length ? b.bids[0][0] : null;
     var ask = b.asks.length ? b.asks[0][0] : null;
@@ -180,77 +186,11 @@
     $("spread-row").textContent = bid && ask ? "spread " + spread : "no two-sided market";
   }
 
-  // ---- charts (canvas) ----
+  // ---- charts (frontend/charts.js) ----
 
-  function prepareCanvas(canvas) {
-    var ratio = window.devicePixelRatio || 1;
-    var width = canvas.clientWidth || canvas.width;
-    var height = Math.round(width * (canvas.height / canvas.width)) || canvas.height;
-    if (canvas._w !== width || canvas._r !== ratio) {
-      canvas._w = width; canvas._r = ratio; canvas._h = height;
-      canvas.width = Math.round(width * ratio);
-      canvas.height = Math.round(height * ratio);
-    }
-    var ctx = canvas.getContext("2d");
-    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    ctx.clearRect(0, 0, canvas._w, canvas._h);
-    ctx.font = "11px system-ui, sans-serif";
-    return { ctx: ctx, w: canvas._w, h: canvas._h };
-  }
+  function drawDepth() { Charts.drawDepth($("depth-chart"), $("depth-note"), state.book, state.symbols[state.symbol]); }
 
-  function drawDepth() {
-    var c = prepareCanvas($("depth-chart"));
-    var ctx = c.ctx, pad = 28;
-    var bids = state.book.bids.map(function (l) { return [Number(l[0]), Number(l[1])]; });
-    var asks = state.book.asks.map(function (l) { return [Number(l[0]), Number(l[1])]; });
-    ctx.fillStyle = "#8d98ad";
-    if (!bids.length && !asks.length) { ctx.fillText("empty book", c.w / 2 - 30, c.h / 2); return; }
-    var cum = function (side) { var s = 0; return side.map(function (l) { s += l[1]; return [l[0], s]; }); };
-    var cb = cum(bids), ca = cum(asks);
-    var prices = cb.concat(ca).map(function (p) { return p[0]; });
-    var lo = Math.min.apply(null, prices), hi = Math.max.apply(null, prices);
-    if (hi === lo) { hi += 1; lo -= 1; }
-    var maxQ = Math.max(cb.length ? cb[cb.length - 1][1] : 0, ca.length ? ca[ca.length - 1][1] : 0) || 1;
-    var x = function (p) { return pad + (p - lo) / (hi - lo) * (c.w - 2 * pad); };
-    var y = function (q) { return c.h - pad - q / maxQ * (c.h - 2 * pad); };
-    function area(points, color, fill) {
-      if (!points.length) return;
-      ctx.beginPath();
-      ctx.moveTo(x(points[0][0]), y(0));
-      points.forEach(function (p) { ctx.lineTo(x(p[0]), y(p[1])); });
-      ctx.lineTo(x(points[points.length - 1][0]), y(0));
-      ctx.closePath();
-      ctx.fillStyle = fill; ctx.fill();
-      ctx.strokeStyle = color; ctx.stroke();
-    }
-    area(cb, "#2fbf71", "rgba(47,191,113,0.25)");
-    area(ca, "#ef5350", "rgba(239,83,80,0.25)");
-    ctx.fillStyle = "#8d98ad";
-    ctx.fillText(String(lo), pad, c.h - 8);
-    ctx.fillText(String(hi), c.w - pad - 40, c.h - 8);
-    ctx.fillText("cumulative " + maxQ.toPrecision(4), pad, 14);
-  }
-
-  function drawPrices() {
-    var c = prepareCanvas($("price-chart"));
-    var ctx = c.ctx, pad = 28;
-    var pts = state.prices;
-    ctx.fillStyle = "#8d98ad";
-    if (pts.length < 2) { ctx.fillText(pts.length ? "one trade so far" : "no trades yet", c.w / 2 - 40, c.h / 2); return; }
-    var lo = Math.min.apply(null, pts), hi = Math.max.apply(null, pts);
-    if (hi === lo) { hi += 1; lo -= 1; }
-    ctx.strokeStyle = "#4c8dff";
-    ctx.beginPath();
-    pts.forEach(function (p, i) {
-      var px = pad + i / (pts.length - 1) * (c.w - 2 * pad);
-      var py = c.h - pad - (p - lo) / (hi - lo) * (c.h - 2 * pad);
-      if (i) ctx.lineTo(px, py); else ctx.moveTo(px, py);
-    });
-    ctx.stroke();
-    ctx.fillText(String(hi), 4, pad - 6);
-    ctx.fillText(String(lo), 4, c.h - 8);
-    ctx.fillText("last " + pts[pts.length - 1], c.w - pad - 80, 14);
-  }
+  function drawPrices() { Charts.drawPrices($("price-chart"), state.prices, state.symbols[state.symbol]); }
 
   // ---- trades ----
 
@@ -320,7 +260,7 @@
         var btn = el("button", null, "Cancel");
         btn.type = "button";
         btn.setAttribute("aria-label", "Cancel order " + o.order_id);
-        btn.addEventListener("click", function () { cancelOrder(o.order_id, o.symbol, $("cancel-message")); });
+        btn.addEventListener("click", function () { cancelOrder(o.order_id, o.symbol, $("mine-message")); });
         cell.appendChild(btn);
       }
       row.appendChild(cell);
@@ -388,6 +328,13 @@
     var node = $("conn");
     node.className = "conn " + (up ? "up" : "down");
     $("conn-text").textContent = text;
+    // Offline, the book and charts stop updating: dim them until a fresh snapshot arrives.
+    if (!up) setStale(true);
+  }
+
+  function setStale(stale) {
+    ["book", "charts"].forEach(function (id) { $(id).classList.toggle("stale", stale); });
+    $("stale-note").textContent = stale ? "Offline: the book and charts show the last state received." : "";
   }
 
   function connectSocket() {
@@ -440,6 +387,8 @@
     $("rules").textContent = "tick " + r.tick_size + " · step " + r.step_size + " · min qty " + r.min_quantity +
       " · min value " + r.min_notional;
     $("price").placeholder = "price, multiple of " + r.tick_size;
+    // a price typed for another symbol would be far from this book (a buy could sweep it): start empty
+    $("price").value = "";
     $("quantity").placeholder = "at least " + r.min_quantity;
   }
 
@@ -480,7 +429,7 @@
       rememberOrder(o);
       var text = "Order " + o.order_id + " " + o.status.replace("_", " ");
       if (o.trades.length) text += ", " + o.trades.length + " trade" + (o.trades.length > 1 ? "s" : "") + ", filled " + o.filled_quantity;
-      if (o.reject_reason) text += " (" + o.reject_reason + ")";
+      if (o.reject_reason) text += ": " + (REJECTED[o.reject_reason] || "refused by the engine") + " (" + o.reject_reason + ")";
       setMessage(msg, text + ".", o.status !== "rejected");
       $("client-order-id").value = "";
     });
@@ -520,10 +469,10 @@
     api("GET", "/symbols").then(function (r) {
       if (!r.ok) { setMessage($("order-message"), describeError(r.data), false); return; }
       var select = $("symbol");
-      r.data.symbols.forEach(function (s) {
-        state.symbols[s.symbol] = s;
-        var opt = el("option", null, s.symbol);
-        opt.value = s.symbol;
+      r.data.symbols.forEach(function (name) {
+        state.symbols[name] = r.data.symbol_info[name];
+        var opt = el("option", null, name);
+        opt.value = name;
         select.appendChild(opt);
       });
       connectSocket();

@@ -18,7 +18,10 @@ def order(client, **fields):  # type: ignore[no-untyped-def]
 def test_health_symbols_and_docs(client) -> None:  # type: ignore[no-untyped-def]
     h = client.get("/health")
     assert h.status_code == 200 and h.json["status"] == "healthy" and SYM in h.json["symbols"]
-    syms = {s["symbol"]: s for s in client.get("/symbols").json["symbols"]}
+    listing = client.get("/symbols").json
+    assert listing["symbols"] == ["BTC-USDT", "ETH-USDT", "BNB-USDT", "SOL-USDT"] and listing["count"] == 4
+    assert set(listing["symbol_info"]) == set(listing["symbols"])
+    syms = listing["symbol_info"]
     assert syms[SYM]["tick_size"] == "0.01" and syms[SYM]["min_quantity"] == "0.00001"
     spec = client.get("/openapi.json").json
     assert spec["openapi"].startswith("3.") and "/order" in spec["paths"] and "/trades/{symbol}" in spec["paths"]

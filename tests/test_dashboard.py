@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from typing import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 import requests
+from decimal import Decimal
 
 from tests.servers import free_port, running_server
 
@@ -126,9 +128,99 @@ def test_ioc_and_fok_from_the_form(page: Page, server: str) -> None:
 
 
 def test_validation_mirrors_tick_and_step(page: Page) -> None:
-    assert "tick size" in page.order("buy", "limit", "0.5", "2000.001")
-    assert "minimum" in page.order("buy", "limit", "0.001", "2000")
-    assert "needs a price" in page.order("buy", "limit", "0.5", "")
+    # The page's own sentences (the server words its errors differently), and nothing is sent.
+    page.page.wait_for_selector("#symbol option", state="attached")
+    assert page.order("buy", "limit", "0.5", "2000.001") == "Price must be a multiple of the tick size 0.01."
+    assert page.order("buy", "limit", "0.5", "2000") != ""  # a valid one goes out: the check below can see it
+    sent = [u for u in page.requests if u.endswith("/order")]
+    assert len(sent) == 1
+    assert page.order("buy", "limit", "0.123456789", "2000") == "Quantity must be a multiple of the step size 0.00000001."
+    assert page.order("buy", "limit", "0.000001", "2000") == "Quantity is below the minimum 0.00001 for BTC-USDT."
+    assert page.order("buy", "limit", "0.00001", "2000") == "Order value (price × quantity) is below the minimum 10."
+    assert page.order("buy", "limit", "0.5", "") == "A limit order needs a price."
+    assert [u for u in page.requests if u.endswith("/order")] == sent
+
+
+def _levels(server: str, symbol: str) -> dict:
+    return requests.get(f"{server}/book/{symbol}?levels=100", timeout=5).json()
+
+
+def test_book_totals_depth_chart_and_one_depth_from_the_data(page: Page, server: str) -> None:
+    p = page.page
+    sym = "BNB-USDT"
+    for i in range(14):  # more levels than the book shows
+        requests.post(f"{server}/order", json={"symbol": sym, "side": "buy", "order_type": "limit",
+                                               "quantity": f"0.{i + 1}", "price": f"{299 - i * 0.1:.2f}"}, timeout=5)
+    requests.post(f"{server}/order", json={"symbol": sym, "side": "sell", "order_type": "limit", "quantity": "1",
+                                           "price": "301.00"}, timeout=5)
+    requests.post(f"{server}/order", json={"symbol": sym, "side": "sell", "order_type": "limit", "quantity": "1",
+                                           "price": "900.00"}, timeout=5)  # far from the mid
+    p.select_option("#symbol", sym)
+    p.wait_for_function("document.querySelector('#best-ask').textContent === '301.00'")
+    assert p.locator("#bids tr").count() == 10  # the first snapshot: as deep as every update
+    book = _levels(server, sym)
+    totals, running = [], Decimal(0)
+    for price, qty in book["bids"][:10]:
+        running += Decimal(qty)
+        totals.append([price, qty, f"{running:.8f}"])
+    rows = p.eval_on_selector_all("#bids tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))")
+    assert rows == totals
+    requests.post(f"{server}/order", json={"symbol": sym, "side": "buy", "order_type": "limit", "quantity": "0.5",
+                                           "price": "299.05"}, timeout=5)
+    p.wait_for_function("[...document.querySelectorAll('#bids td')].some(c => c.textContent === '299.05')")
+    assert p.locator("#bids tr").count() == 10  # and after an update
+    # the depth chart: the 1% around the mid, the far bid and deep levels left out, and said so
+    shown = requests.get(f"{server}/book/{sym}?levels=10", timeout=5).json()
+    mid = (Decimal(shown["bids"][0][0]) + Decimal(shown["asks"][0][0])) / 2
+    chart = p.eval_on_selector("#depth-chart", "c => ({...c.dataset})")
+    assert chart["lo"] == shown["bids"][-1][0]  # the lowest bid shown is well within 1% of the mid
+    assert abs(Decimal(chart["hi"]) - mid * Decimal("1.01")) <= Decimal("0.005"), (chart, mid)  # the ask at 900 is not
+    assert re.fullmatch(r"\d+\.\d\d", chart["hi"])
+    lo, hi = Decimal(chart["lo"]), mid * Decimal("1.01")
+    drawn = [lv for lv in shown["bids"] + shown["asks"] if lo <= Decimal(lv[0]) <= hi]
+    assert chart["levels"] == str(len(drawn)) == str(10 + 1)  # every bid shown, the 900.00 ask not
+    note = p.text_content("#depth-note") or ""
+    assert note.endswith(f"not shown: 1 ask level above {chart['hi']}."), note
+    assert Decimal(chart["max"]) == sum(Decimal(q) for price, q in shown["bids"])  # bids outweigh the one ask
+    assert page.errors == []
+
+
+def test_price_chart_labels_keep_the_decimals_and_follow_the_trades(page: Page, server: str) -> None:
+    p = page.page
+    sym = "SOL-USDT"
+    p.select_option("#symbol", sym)
+    for price in ("101.10", "101.20"):
+        for side in ("sell", "buy"):
+            requests.post(f"{server}/order", json={"symbol": sym, "side": side, "order_type": "limit", "quantity": "0.5",
+                                                   "price": price}, timeout=5)
+    p.wait_for_function("document.querySelector('#price-chart').dataset.last === '101.20'")
+    trades = requests.get(f"{server}/trades/{sym}?limit=50", timeout=5).json()["trades"]
+    chart = p.eval_on_selector("#price-chart", "c => ({...c.dataset})")
+    assert chart["points"] == str(len(trades))
+    prices = [Decimal(t["price"]) for t in trades]
+    assert chart["hi"] == f"{max(prices):.2f}" and chart["lo"] == f"{min(prices):.2f}"
+    assert chart["last"] == "101.20" and chart["hi"].endswith("0")  # "101.20", not "101.2"
+
+
+def test_switching_symbol_clears_the_price(page: Page) -> None:
+    p = page.page
+    p.wait_for_selector("#symbol option", state="attached")
+    p.select_option("#symbol", "BTC-USDT")
+    p.fill("#price", "30000.00")
+    p.select_option("#symbol", "SOL-USDT")
+    assert p.input_value("#price") == ""
+    assert "0.01" in (p.get_attribute("#price", "placeholder") or "")
+
+
+def test_post_only_refusal_is_a_sentence(page: Page, server: str) -> None:
+    requests.post(f"{server}/order", json={"symbol": "ETH-USDT", "side": "sell", "order_type": "limit", "quantity": "1",
+                                           "price": "2100.00"}, timeout=5)
+    page.page.select_option("#symbol", "ETH-USDT")
+    p = page.page
+    p.select_option("#order-type", "limit")
+    p.check("#post-only")
+    msg = page.order("buy", "limit", "0.1", "2100.00")
+    assert "rejected: a post-only order would have traded at once, so it was not placed (POST_ONLY_WOULD_TAKE)." in msg
 
 
 def test_cancel_from_my_orders_and_html_is_text(page: Page, server: str) -> None:
@@ -141,6 +233,9 @@ def test_cancel_from_my_orders_and_html_is_text(page: Page, server: str) -> None
     order_id = int(row.get_attribute("data-order-id") or 0)
     row.get_by_role("button", name=f"Cancel order {order_id}").click()
     p.wait_for_function(f"document.querySelector('#my-orders tr[data-order-id=\"{order_id}\"] .status').textContent === 'cancelled'")
+    # the confirmation appears by the list whose button was pressed, not in the order form
+    assert p.text_content("#mine-message") == f"Order {order_id} cancelled."
+    assert p.text_content("#cancel-message") == ""
     status = requests.get(f"{server}/order/{order_id}", timeout=5).json()
     assert status["status"] == "cancelled" and status["symbol"] == "BTC-USDT" and status["client_order_id"] == XSS
     assert page.dialogs == []
@@ -153,8 +248,11 @@ def test_reconnects_after_server_restart(browser, port: int) -> None:  # type: i
         pg = Page(browser, url)
     try:
         pg.page.wait_for_selector("#conn.down", timeout=15_000)
+        assert pg.page.get_attribute("#book", "class").split().count("stale") == 1  # dimmed while offline
+        assert "Offline" in (pg.page.text_content("#stale-note") or "")
         with running_server("--l2-interval-ms", "50", port=own) as url:
             pg.page.wait_for_selector("#conn.up", timeout=30_000)
+            pg.page.wait_for_selector("#book:not(.stale)", timeout=15_000)
             requests.post(f"{url}/order", json={"symbol": "BTC-USDT", "side": "buy", "order_type": "limit",
                                                 "quantity": "0.1", "price": "12345.00"}, timeout=5)
             pg.page.wait_for_function("document.querySelector('#best-bid').textContent === '12345.00'", timeout=15_000)

@@ -1,6 +1,8 @@
 """Journal, snapshots and recovery through the app, with bad data on disk."""
 from __future__ import annotations
 
+import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -14,7 +16,7 @@ from api.durability import close_store, take_snapshot
 from api.storage import StoreError
 from api.storage.store import Store
 from engine.matcher import create_crypto_engine
-from tests.servers import ROOT
+from tests.servers import ROOT, free_port, wait_healthy
 
 SYM = "BTC-USDT"
 
@@ -235,11 +237,36 @@ def test_journal_admin_commands(tmp_path: Path) -> None:
     assert verify.returncode == 0 and "15 journal records replayed" in verify.stdout
     snap = run("snapshot")
     assert snap.returncode == 0 and "snapshot written at record 15" in snap.stdout
-    assert "snapshot: at record 15" in run("stats").stdout
-    assert run("stats").returncode == 0
+    after = run("stats")
+    assert after.returncode == 0 and "snapshot: at record 15" in after.stdout
+    assert re.search(r"written 20\d\d-\d\d-\d\d \d\d:\d\d:\d\d UTC", after.stdout), after.stdout
     missing = subprocess.run([sys.executable, "-m", "api.cli", "journal", "stats", "--data-dir", str(tmp_path / "none")],
                              cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "no data" in missing.stderr
+
+
+def test_journal_stats_counts_in_words(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    assert app.test_client().post("/order", json={"symbol": SYM, "side": "buy", "order_type": "limit",
+                                                  "quantity": "0.1", "price": "30000"}).status_code == 200
+    stop(app)
+    out = subprocess.run([sys.executable, "-m", "api.cli", "journal", "stats", "--data-dir", str(tmp_path)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
+    assert "journal: 1 record, 1 to 1, in 1 commit\n" in out, out
+    assert "history: 1 order, 0 trades\n" in out, out
+
+
+def test_recovery_is_reported_once_at_start(tmp_path: Path) -> None:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "api", "--host", "127.0.0.1", "--port", str(port), "--log-level", "INFO",
+                             "--data-dir", str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", proc)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        output, _ = proc.communicate(timeout=30)
+    assert output.count("recovered: ") == 1, output
+    assert "0 journal records replayed" in output
 
 
 def test_batch_policy_and_periodic_snapshots(tmp_path: Path) -> None:

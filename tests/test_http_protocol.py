@@ -159,6 +159,8 @@ def test_direct_path_answers_like_the_wsgi_path(url: str, body: bytes, content_t
     assert direct[1]["content-type"] == wsgi[1]["content-type"] == "application/json"
     assert "date" in direct[1] and "date" in wsgi[1]
     assert _comparable(direct[2]) == _comparable(wsgi[2])
+    # every JSON answer ends with a newline, as Flask's do (curl's prompt then starts on its own line)
+    assert direct[2].endswith(b"}\n") and wsgi[2].endswith(b"}\n")
     if direct[0] == 200:
         assert json.loads(direct[2])["order_id"] + 1 == json.loads(wsgi[2])["order_id"]
     else:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import subprocess
 import sys
@@ -9,9 +10,12 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+import requests
 
 from scripts.loadtest import profiles
 from scripts.loadtest.cli import EXIT_THRESHOLD, main
+from scripts.loadtest.fanout import FanOut, Subscriber
+from scripts.loadtest.orders import LiveOrders, parse_mix
 from scripts.loadtest.report import parse_threshold
 from tests.servers import ROOT, free_port, running_server
 
@@ -53,7 +57,7 @@ def test_report_files_and_fields(engine_server: str, tmp_path: Path) -> None:
         assert (out / name).stat().st_size > 0, name
     assert (out / "timeline.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert summary["model"] == "open" and summary["target_rate"] == 200
-    assert 380 <= summary["sent"] <= 402
+    assert summary["scheduled"] == summary["sent"] == 400
     o = summary["outcomes"]
     assert o["total"] == o["accepted"] + o["rejected"] + o["rate_limited"] + o["errors"] and o["accepted"] > 300
     for key in ("p50_ms", "p90_ms", "p99_ms", "p99.9_ms", "max_ms", "count"):
@@ -71,13 +75,30 @@ def test_breached_threshold_exits_non_zero(engine_server: str, tmp_path: Path) -
     assert summary["latency_from_intended"]["count"] > 0
 
 
-def test_achieved_rate_within_two_percent_of_2000(tmp_path: Path) -> None:
+def test_a_fast_server_gets_exactly_the_scheduled_requests_answered_in_the_window(tmp_path: Path) -> None:
     with fake_server("fast") as url:
         code, summary = load(tmp_path, "--url", url, "--request", "GET /health", "--rate", "2000", "--duration", "3",
                              "--connections", "16")
     assert code == 0
-    assert abs(summary["achieved_rate"] - 2000) <= 40, summary["achieved_rate"]
+    assert summary["scheduled"] == summary["sent"] == 6000  # by index: not one more
     assert summary["outcomes"]["errors"] == 0
+    # only the last few answers may land just after the window closes
+    assert 5700 <= summary["answered_in_window"] <= 6000, summary["answered_in_window"]
+    assert summary["achieved_rate"] == round(summary["answered_in_window"] / 3, 2)
+
+
+def test_achieved_counts_answers_inside_the_window_not_late_sends(tmp_path: Path) -> None:
+    # The server stops answering 0.5 s in and holds every answer until well after the 2 s window:
+    # the requests still all go out and are answered (late), but almost none inside the window.
+    with fake_server("stall", "--stall-at", "0.5", "--stall-for", "2.5") as url:
+        code, summary = load(tmp_path, "--url", url, "--request", "GET /x", "--rate", "50", "--duration", "2",
+                             "--connections", "4")
+    assert code == 0
+    assert summary["scheduled"] == 100 and summary["outcomes"]["accepted"] == 100
+    assert summary["answered_in_window"] <= 35, summary  # those answered before the stall
+    assert summary["achieved_rate"] <= 17.5, summary["achieved_rate"]  # far below the 50/s target
+    assert summary["behind_schedule"] >= 50, summary  # queued behind the 4 held connections
+    assert summary["sent_after_window"] >= 1, summary
 
 
 def test_stall_shows_in_intended_p99_not_in_actual_p99(tmp_path: Path) -> None:
@@ -99,6 +120,36 @@ def test_requests_past_the_timeout_count_as_timeouts(tmp_path: Path) -> None:
     outcomes = summary["outcomes"]
     assert outcomes["timeouts"] >= 4, outcomes  # every connection waiting in the stall gave up
     assert outcomes["accepted"] > 50, outcomes  # and the run went on after it
+    # a timed-out request is in the histograms, at no less than the timeout
+    for name in ("latency_from_intended", "latency_from_send"):
+        lat = summary[name]
+        assert lat["count"] == outcomes["accepted"] + outcomes["timeouts"], (name, lat, outcomes)
+        assert lat["max_ms"] >= 200, (name, lat)
+    share = outcomes["timeouts"] / (outcomes["accepted"] + outcomes["timeouts"])
+    assert share > 0.01 and summary["latency_from_intended"]["p99_ms"] >= 200
+
+
+def test_closed_model_users_wait_for_answers_and_think(tmp_path: Path) -> None:
+    with fake_server("fast") as url:
+        code, summary = load(tmp_path, "--url", url, "--request", "GET /x", "--model", "closed", "--connections", "4",
+                             "--think-time", "0.05", "--duration", "2")
+    assert code == 0 and summary["model"] == "closed" and summary["target_rate"] is None
+    # 4 users, each at most one request per 50 ms of thinking: at most 4 x 40 in 2 s
+    assert 120 <= summary["sent"] <= 164, summary["sent"]
+    assert summary["scheduled"] == summary["sent"] == summary["outcomes"]["accepted"]
+    assert summary["behind_schedule"] == 0
+
+
+def test_closed_model_stops_sending_while_the_server_stalls(tmp_path: Path) -> None:
+    with fake_server("stall", "--stall-at", "0.5", "--stall-for", "1.5") as url:
+        code, summary = load(tmp_path, "--url", url, "--request", "GET /x", "--model", "closed", "--connections", "4",
+                             "--duration", "3")
+    assert code == 0
+    rows = list(csv.DictReader((tmp_path / "report" / "timeseries.csv").read_text().splitlines()))
+    sent = {int(r["second"]): int(r["sent"]) for r in rows}
+    assert sent[1] <= 4, sent  # every user waits on its one unanswered request: unlike the open model
+    assert sent[0] > 100 and sent[2] > 100, sent  # before and after the stall they go flat out
+    assert summary["latency_from_send"]["max_ms"] >= 900  # the requests held through the stall
 
 
 def test_fanout_latency_and_sequence_checks(engine_server: str, tmp_path: Path) -> None:
@@ -109,8 +160,88 @@ def test_fanout_latency_and_sequence_checks(engine_server: str, tmp_path: Path) 
     assert fan["subscribers"] == 3 and fan["trades_expected_per_subscriber"] > 0
     assert fan["trades_missing"] == 0 and fan["duplicates"] == 0 and fan["out_of_order"] == 0
     assert fan["trade_delay"]["count"] >= 3 * fan["trades_expected_per_subscriber"] * 0.9
-    assert fan["l2_delay"]["count"] > 0 and fan["time_to_last_subscriber"]["count"] > 0
-    assert fan["time_to_last_subscriber"]["p50_ms"] >= fan["trade_delay"]["p50_ms"] * 0.5
+    assert fan["l2_delay"]["count"] > 0
+    # one time-to-last-subscriber per trade, the slowest of that trade's deliveries
+    assert fan["time_to_last_subscriber"]["count"] == fan["trades_expected_per_subscriber"]
+    assert fan["time_to_last_subscriber"]["max_ms"] == fan["trade_delay"]["max_ms"]
+
+
+def _fanout_with(receipts: dict[str, list[tuple[int, int, float]]], l2: dict[str, list[tuple[int, float]]]) -> FanOut:
+    fan = FanOut("http://127.0.0.1:1", ["BTC-USDT"], 0, clock=lambda: 0.0)
+    for name, trades in receipts.items():
+        sub = Subscriber(name, client=None)  # type: ignore[arg-type]  # analyse() never touches the client
+        sub.trades.extend(trades)
+        sub.l2["BTC-USDT"].extend(l2.get(name, []))
+        fan.subscribers.append(sub)
+    return fan
+
+
+def test_fanout_analysis_counts_missing_duplicate_and_out_of_order_and_times_from_the_intended_send() -> None:
+    # Orders 1 and 2 were intended at t=10.0 and t=20.0; each caused one trade (101, 102).
+    orders = {1: (10.0, "BTC-USDT", 5), 2: (20.0, "BTC-USDT", 9)}
+    fan = _fanout_with(
+        {"a": [(101, 1, 10.002), (102, 2, 20.004)],
+         "b": [(101, 1, 10.010), (101, 1, 10.011)]},           # b: 101 twice, 102 never
+        {"a": [(5, 10.003), (9, 20.005)], "b": [(9, 20.020), (5, 20.021)]})  # b: sequence goes back
+    result = fan.analyse(orders, {101, 102})
+    assert result["trades_missing"] == 1
+    assert result["duplicates"] == 1
+    assert result["out_of_order"] == 1
+    assert result["trade_delay"]["count"] == 3
+    assert result["trade_delay"]["min_ms"] == pytest.approx(2, abs=0.01)
+    assert result["trade_delay"]["max_ms"] == pytest.approx(10, abs=0.01)
+    # trade 101 reached its last subscriber 10 ms after the order's intended send, 102 after 4 ms
+    last = result["time_to_last_subscriber"]
+    assert last["count"] == 2 and last["max_ms"] == pytest.approx(10, abs=0.01) and last["min_ms"] == pytest.approx(4, abs=0.01)
+    # a book update counts from the first update whose sequence reaches the order's: 3 ms for order 1 at a
+    assert result["l2_delay"]["min_ms"] == pytest.approx(3, abs=0.01)
+
+
+def test_mix_with_cancels_keeps_the_books_steady_and_knows_its_own_resting_orders(tmp_path: Path) -> None:
+    with running_server() as url:  # a server of its own: every resting order is the tester's
+        code, summary = load(tmp_path, "--url", url, "--rate", "300", "--duration", "3", "--connections", "8",
+                             "--mix", "limit=60,market=5,ioc=5,fok=5,cancel=25")
+        stats = requests.get(f"{url}/statistics", timeout=5).json()["symbols"]
+    assert code == 0
+    out = summary["outcomes"]
+    assert summary["cancels_sent"] >= 150, summary["cancels_sent"]  # about a quarter of 900
+    # every cancel named an order that was still resting: none answered "unknown order"
+    assert out["rejected"] == 0 and out["errors"] == 0, out
+    resting = sum(s["resting_orders"] for s in stats.values())
+    assert summary["own_orders_resting"] == resting
+    assert resting < 50, resting  # without cancels about 150 rest: see the next test
+
+
+def test_without_cancels_the_books_grow(tmp_path: Path) -> None:
+    with running_server() as url:
+        code, summary = load(tmp_path, "--url", url, "--rate", "300", "--duration", "3", "--connections", "8",
+                             "--mix", "limit=60,market=5,ioc=5,fok=5")
+        stats = requests.get(f"{url}/statistics", timeout=5).json()["symbols"]
+    assert code == 0 and summary["cancels_sent"] == 0 and summary["own_orders_resting"] is None
+    assert sum(s["resting_orders"] for s in stats.values()) > 100  # about 150
+
+
+def test_live_orders_follow_fills_and_cancels() -> None:
+    live = LiveOrders(seed=1)
+    live.learn({"order_id": 1, "symbol": "BTC-USDT", "status": "pending", "remaining_quantity": "0.5", "trades": []})
+    live.learn({"order_id": 2, "symbol": "ETH-USDT", "status": "pending", "remaining_quantity": "1", "trades": []})
+    live.learn({"order_id": 3, "symbol": "BTC-USDT", "status": "filled", "remaining_quantity": "0",
+                "trades": [{"maker_order_id": 1, "quantity": "0.2"}]})  # 1 partly filled: still rests
+    assert len(live) == 2
+    live.learn({"order_id": 4, "symbol": "BTC-USDT", "status": "partially_filled", "remaining_quantity": "0.1",
+                "trades": [{"maker_order_id": 1, "quantity": "0.3"}]})  # 1 filled; 4 rests with the rest
+    assert len(live) == 2 and sorted(live.ids) == [2, 4]
+    taken = {live.take(), live.take()}
+    assert taken == {("ETH-USDT", 2), ("BTC-USDT", 4)}
+    assert live.take() is None and len(live) == 0
+
+
+def test_mix_parsing() -> None:
+    assert parse_mix("limit=60,cancel=40") == {"limit": 60, "cancel": 40}
+    with pytest.raises(ValueError, match="no orders"):
+        parse_mix("cancel=10")
+    with pytest.raises(ValueError, match="kind=weight"):
+        parse_mix("stop=10")
 
 
 def test_profiles_and_thresholds_parse() -> None:
@@ -118,12 +249,39 @@ def test_profiles_and_thresholds_parse() -> None:
     assert sp.duration_s == 30 and sp.rate_at(5) == 100 and sp.rate_at(15) == 500 and sp.rate_at(25) == 100
     st = profiles.staged("10s@100,20s@100->500")
     assert st.rate_at(20) == pytest.approx(300) and round(st.expected_requests()) == 1000 + 6000
-    sched = list(profiles.constant(1000, 1).schedule())
-    assert len(sched) == 1000 and sched[1] == pytest.approx(0.001)
     assert parse_threshold("p99<20ms").value == 20 and parse_threshold("p99.9<=1s").value == 1000
     assert parse_threshold("error_rate<0.1%").value == pytest.approx(0.001)
     with pytest.raises(ValueError):
         parse_threshold("p99 about 20")
+
+
+@pytest.mark.parametrize(("profile", "count"), [
+    (profiles.constant(1000, 10), 10_000),
+    (profiles.constant(1000, 1), 1000),
+    (profiles.constant(3, 1), 3),
+    (profiles.constant(7, 0.1), 0),
+    (profiles.ramp(0, 100, 10), 500),
+    (profiles.staged("10s@100,20s@100->500"), 7000),
+    (profiles.staged("5s@0,5s@100"), 500),
+    (profiles.spike(100, 500, 30, 10), 7000),
+])
+def test_schedule_holds_exactly_the_expected_requests_inside_the_window(profile: profiles.Profile, count: int) -> None:
+    sched = list(profile.schedule())
+    assert len(sched) == count == profile.request_count()
+    assert all(a < b for a, b in zip(sched, sched[1:]))
+    assert all(0 <= t < profile.duration_s for t in sched)
+
+
+def test_schedule_follows_the_rate() -> None:
+    sched = list(profiles.constant(1000, 10).schedule())
+    assert sched[1] == pytest.approx(0.001) and sched[-1] == pytest.approx(9.999)
+    idle_first = list(profiles.staged("5s@0,5s@100").schedule())
+    assert idle_first[0] == pytest.approx(5.0) and idle_first[100] == pytest.approx(6.0)
+    ramp = list(profiles.ramp(0, 100, 10).schedule())
+    # the rate grows linearly, so the first half of the time holds a quarter of the requests
+    assert sum(1 for t in ramp if t < 5) == 125
+    stepped = list(profiles.spike(100, 500, 30, 10).schedule())
+    assert sum(1 for t in stepped if 10 <= t < 20) == 5000
 
 
 def test_bad_arguments_exit_2() -> None:

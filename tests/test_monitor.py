@@ -37,6 +37,20 @@ def test_monitor_finds_server_by_port_and_writes_plots(tmp_path: Path) -> None:
             assert result["status_codes"].get("200", 0) >= 90
             assert any(r["orders_total"] and r["orders_total"] >= 100 for r in
                        json.loads((burst / "monitor.json").read_text())["samples"])
+
+            # one connection: all 40 orders written at once, pipelined, and every one answered
+            single = tmp_path / "single"
+            assert main(["burst", "--url", url, "--burst-requests", "40", "--connections", "1", "--interval", "0.5",
+                         "--out-dir", str(single)]) == 0
+            result = json.loads((single / "monitor.json").read_text())["burst"]
+            assert result["status_codes"] == {"200": 40}, result
+
+            # --pid wins over the URL's port, which here nobody listens on
+            by_pid = tmp_path / "by-pid"
+            assert main(["monitor", "--pid", str(proc.pid), "--url", "http://127.0.0.1:1", "--duration", "1",
+                         "--interval", "0.5", "--out-dir", str(by_pid)]) == 0
+            data = json.loads((by_pid / "monitor.json").read_text())
+            assert data["pid"] == proc.pid and data["samples"][-1]["rss_mb"] > 10
     finally:
         decoy.kill()
         decoy.wait(timeout=10)
@@ -44,3 +58,6 @@ def test_monitor_finds_server_by_port_and_writes_plots(tmp_path: Path) -> None:
 
 def test_monitor_reports_missing_server() -> None:
     assert main(["monitor", "--port", "1", "--duration", "1"]) == 2
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait(timeout=10)
+    assert main(["monitor", "--pid", str(dead.pid), "--duration", "1"]) == 2

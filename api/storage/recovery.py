@@ -17,6 +17,11 @@ from engine.matcher import MatchingEngine
 log = logging.getLogger("api.storage")
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 record', '2 records', '1,000 records'."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 @dataclass
 class Recovery:
     snapshot_lsn: int
@@ -25,7 +30,7 @@ class Recovery:
     seconds: float
 
     def describe(self) -> str:
-        return (f"recovered: snapshot at record {self.snapshot_lsn}, {self.replayed:,} journal records replayed "
+        return (f"recovered: snapshot at record {self.snapshot_lsn}, {counted(self.replayed, 'journal record')} replayed "
                 f"in {self.seconds:.2f} s (last record {self.last_lsn})")
 
 

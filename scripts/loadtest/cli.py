@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from scripts.loadtest import profiles
 from scripts.loadtest.fanout import FanOut
 from scripts.loadtest.http import HttpConnection, HttpError
-from scripts.loadtest.orders import OrderMix, parse_mix, symbol_info
+from scripts.loadtest.orders import LiveOrders, OrderMix, parse_mix, symbol_info
 from scripts.loadtest.report import parse_threshold, summarize, write_reports
 from scripts.loadtest.runner import RequestSpec, RunState, run_closed, run_open
 
@@ -37,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--think-time", type=float, default=0.0, help="closed model: seconds between a user's requests")
     p.add_argument("--request", default="POST /order", help="'POST /order' (the order mix) or e.g. 'GET /health'")
     p.add_argument("--symbols", default=None, help="comma-separated symbols (default: all the server trades)")
-    p.add_argument("--mix", default=None, help="order types, e.g. 'limit=70,market=10,ioc=10,fok=10'")
+    p.add_argument("--mix", default=None,
+                   help="weights of order types and of cancels of the tester's own resting orders, e.g. "
+                        "'limit=60,market=5,ioc=5,fok=5,cancel=25' (default limit=70,market=10,ioc=10,fok=10)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--subscribers", type=int, default=0, help="Socket.IO subscribers measuring fan-out latency")
     p.add_argument("--timeout", type=float, default=10.0, help="per-request timeout, seconds")
@@ -80,17 +82,19 @@ async def prepare(args: argparse.Namespace) -> tuple[RequestSpec, list[str]]:
     method, _, path = args.request.partition(" ")
     if method.upper() != "POST" or path != "/order":
         return RequestSpec(method.upper(), path or "/"), []
-    configs = (await _get_json(args.url, "/symbols"))["symbols"]
-    wanted = [s.strip() for s in args.symbols.split(",")] if args.symbols else [c["symbol"] for c in configs]
+    listing = await _get_json(args.url, "/symbols")
+    wanted = [s.strip() for s in args.symbols.split(",")] if args.symbols else listing["symbols"]
     infos = []
-    for cfg in configs:
-        if cfg["symbol"] in wanted:
-            infos.append(symbol_info(cfg, await _get_json(args.url, f"/bbo/{cfg['symbol']}")))
+    for name in listing["symbols"]:
+        if name in wanted:
+            infos.append(symbol_info(listing["symbol_info"][name], await _get_json(args.url, f"/bbo/{name}")))
     unknown = set(wanted) - {i.symbol for i in infos}
     if unknown:
         raise ValueError(f"the server does not trade {', '.join(sorted(unknown))}")
-    mix = OrderMix(infos, parse_mix(args.mix), seed=args.seed)
-    return RequestSpec("POST", "/order", mix.pool(20_000)), [i.symbol for i in infos]
+    weights = parse_mix(args.mix)
+    mix = OrderMix(infos, weights, seed=args.seed)
+    live = LiveOrders(args.seed) if weights.get("cancel", 0) > 0 else None
+    return RequestSpec("POST", "/order", mix.pool(20_000), live), [i.symbol for i in infos]
 
 
 class Progress:
@@ -132,11 +136,12 @@ def print_summary(summary: dict[str, Any]) -> None:
 
     console = Console(highlight=False, width=120)
     lat, act, out = summary["latency_from_intended"], summary["latency_from_send"], summary["outcomes"]
-    head = (f"{summary['model']} model against {summary['target']}: "
-            + (f"target {summary['target_rate']}/s, " if summary["target_rate"] is not None else "")
-            + f"achieved {summary['achieved_rate']}/s, behind schedule {summary['behind_schedule']}"
-            + f" (max send lag {summary['max_send_lag_ms']} ms)")
-    console.print(head)
+    console.print(f"{summary['model']} model against {summary['target']}"
+                  + (f", target {summary['target_rate']}/s" if summary["target_rate"] is not None else ""))
+    console.print(f"achieved {summary['achieved_rate']}/s: {summary['answered_in_window']} of {summary['scheduled']} "
+                  f"answered inside the {summary['window_s']:g} s window")
+    console.print(f"sent late {summary['behind_schedule']} (max send lag {summary['max_send_lag_ms']} ms), "
+                  f"sent after the window {summary['sent_after_window']}, never sent {summary['unsent']}")
     table = Table("latency (ms)", "p50", "p90", "p99", "p99.9", "max", "count")
     for name, d in (("from intended send", lat), ("from actual send", act)):
         table.add_row(name, *[f"{d.get(k):.3f}" if d.get(k) is not None else "-" for k in
@@ -152,6 +157,9 @@ def print_summary(summary: dict[str, Any]) -> None:
     console.print(f"outcomes: accepted {out['accepted']}, rejected {out['rejected']} {out['reject_codes'] or ''}, "
                   f"rate-limited {out['rate_limited']}, errors {out['errors']} (5xx {out['server_errors']}, "
                   f"timeouts {out['timeouts']}, connection {out['connection_errors']})")
+    if summary.get("cancels_sent"):
+        console.print(f"cancels of its own resting orders: {summary['cancels_sent']} sent; "
+                      f"{summary['own_orders_resting']} of its orders still rest at the end")
     if fan:
         console.print(f"fan-out: {fan['subscribers']} subscribers, trades missing {fan['trades_missing']}, "
                       f"duplicates {fan['duplicates']}, out of order {fan['out_of_order']}")
@@ -160,7 +168,7 @@ def print_summary(summary: dict[str, Any]) -> None:
 async def run(args: argparse.Namespace) -> tuple[dict[str, Any], RunState]:
     profile = make_profile(args)
     spec, symbols = await prepare(args)
-    state = RunState(args.model, profile, args.connections)
+    state = RunState(args.model, profile, args.connections, live=spec.live)
     loop = asyncio.get_running_loop()
     fan = None
     if args.subscribers > 0:

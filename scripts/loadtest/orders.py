@@ -12,6 +12,8 @@ DEFAULT_PRICES = {
     "EUR-USD": "1.085", "GBP-USD": "1.27", "USD-JPY": "150",
 }
 DEFAULT_MIX = {"limit": 70, "market": 10, "ioc": 10, "fok": 10}
+ORDER_TYPES = ("limit", "market", "ioc", "fok")
+KINDS = (*ORDER_TYPES, "cancel")  # cancel: one of the tester's own resting orders
 
 
 @dataclass(frozen=True)
@@ -25,15 +27,17 @@ class SymbolInfo:
 
 
 def parse_mix(spec: str | None) -> dict[str, int]:
-    """'limit=70,market=10,ioc=10,fok=10' -> weights."""
+    """'limit=60,market=5,ioc=5,fok=5,cancel=25' -> weights."""
     if not spec:
         return dict(DEFAULT_MIX)
     mix = {}
     for part in spec.split(","):
         name, _, weight = part.partition("=")
-        if name.strip() not in DEFAULT_MIX or not weight.strip().isdigit():
-            raise ValueError(f"bad mix entry {part!r}: expected type=weight with type in {', '.join(DEFAULT_MIX)}")
+        if name.strip() not in KINDS or not weight.strip().isdigit():
+            raise ValueError(f"bad mix entry {part!r}: expected kind=weight with kind in {', '.join(KINDS)}")
         mix[name.strip()] = int(weight)
+    if not any(mix.get(t, 0) > 0 for t in ORDER_TYPES):
+        raise ValueError(f"the mix {spec!r} has no orders: give at least one of {', '.join(ORDER_TYPES)} a weight")
     return mix
 
 
@@ -61,6 +65,8 @@ class OrderMix:
         self.rng = random.Random(seed)
         self.types = list(mix)
         self.weights = [mix[t] for t in self.types]
+        self.order_types = [t for t in self.types if t != "cancel"]
+        self.order_weights = [mix[t] for t in self.order_types]
         self.spread = spread
 
     def _quantity(self, info: SymbolInfo, price: Decimal) -> Decimal:
@@ -69,9 +75,9 @@ class OrderMix:
         qty = max(qty, info.min_qty)
         return (qty / info.step).to_integral_value(ROUND_UP) * info.step
 
-    def body(self) -> dict:
+    def body(self, order_type: str | None = None) -> dict:
         info = self.rng.choice(self.symbols)
-        order_type = self.rng.choices(self.types, self.weights)[0]
+        order_type = order_type or self.rng.choices(self.order_types, self.order_weights)[0]
         side = "buy" if self.rng.random() < 0.5 else "sell"
         offset = Decimal(self.rng.uniform(-1, 1)).quantize(Decimal("0.0001")) * self.spread
         price = ((info.reference * (1 + offset)) / info.tick).to_integral_value(ROUND_DOWN) * info.tick
@@ -82,6 +88,57 @@ class OrderMix:
             body["price"] = format(price, "f")
         return body
 
-    def pool(self, size: int) -> list[bytes]:
-        """Pre-encoded bodies, so that building them costs nothing while sending."""
-        return [json.dumps(self.body(), separators=(",", ":")).encode() for _ in range(size)]
+    def pool(self, size: int) -> list[bytes | None]:
+        """Pre-encoded order bodies, so that building them costs nothing while sending;
+        ``None`` where the mix says to cancel one of the tester's own resting orders."""
+        out: list[bytes | None] = []
+        for _ in range(size):
+            kind = self.rng.choices(self.types, self.weights)[0]
+            out.append(None if kind == "cancel" else json.dumps(self.body(kind), separators=(",", ":")).encode())
+        return out
+
+
+class LiveOrders:
+    """The tester's own resting orders, learned from the answers, so that a cancel names a
+    live one. Add, fill and take are O(1); a take picks one at random and forgets it."""
+
+    def __init__(self, seed: int = 42) -> None:
+        self.rng = random.Random(seed)
+        self.ids: list[int] = []
+        self.where: dict[int, int] = {}                      # order_id -> index in ids
+        self.rest: dict[int, tuple[str, Decimal]] = {}       # order_id -> (symbol, remaining quantity)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def learn(self, answer: dict) -> None:
+        """Take in one POST /order answer: its own order if it rests, and what its trades filled."""
+        for trade in answer.get("trades", ()):
+            maker = self.rest.get(trade["maker_order_id"])
+            if maker is not None:
+                left = maker[1] - Decimal(trade["quantity"])
+                if left > 0:
+                    self.rest[trade["maker_order_id"]] = (maker[0], left)
+                else:
+                    self._forget(trade["maker_order_id"])
+        if answer.get("status") in ("pending", "partially_filled") and answer.get("order_id") is not None:
+            oid = answer["order_id"]
+            self.where[oid] = len(self.ids)
+            self.ids.append(oid)
+            self.rest[oid] = (answer["symbol"], Decimal(answer["remaining_quantity"]))
+
+    def take(self) -> tuple[str, int] | None:
+        if not self.ids:
+            return None
+        oid = self.ids[self.rng.randrange(len(self.ids))]
+        symbol = self.rest[oid][0]
+        self._forget(oid)
+        return symbol, oid
+
+    def _forget(self, oid: int) -> None:
+        i = self.where.pop(oid)
+        last = self.ids.pop()
+        if last != oid:
+            self.ids[i] = last
+            self.where[last] = i
+        del self.rest[oid]

@@ -1,6 +1,7 @@
 """Load profiles: stages of (duration, start rate, end rate) and the absolute send schedule."""
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Iterator
@@ -16,6 +17,18 @@ class Stage:
         if self.duration_s <= 0:
             return self.end_rate
         return self.start_rate + (self.end_rate - self.start_rate) * min(1.0, t / self.duration_s)
+
+    def offset_of(self, count: float) -> float:
+        """Seconds into the stage at which ``count`` requests are expected to have been sent.
+
+        Solves ``start*t + slope*t**2/2 = count`` in the form that stays exact when the
+        slope is zero or tiny.
+        """
+        if count <= 0:
+            return 0.0
+        slope = (self.end_rate - self.start_rate) / self.duration_s if self.duration_s > 0 else 0.0
+        root = math.sqrt(max(0.0, self.start_rate ** 2 + 2 * slope * count))
+        return 2 * count / (self.start_rate + root)
 
 
 @dataclass(frozen=True)
@@ -38,31 +51,32 @@ class Profile:
     def expected_requests(self) -> float:
         return sum(s.duration_s * (s.start_rate + s.end_rate) / 2 for s in self.stages)
 
+    def request_count(self) -> int:
+        """How many requests the schedule holds: the expected count, rounded down.
+
+        The epsilon absorbs floating-point error in the sum (1000/s for 10 s is 10,000, not 9,999).
+        """
+        return int(self.expected_requests() + 1e-6)
+
     def schedule(self) -> Iterator[float]:
         """Intended send offsets (seconds from start), computed from the profile alone.
 
-        Each gap is 1/rate at the previous send, so the schedule never depends on how
-        fast the server answered: an open model.
+        Request *i* goes at the time the profile's cumulative expected count reaches *i*
+        (for a constant rate, ``i / rate``), so there are exactly ``request_count()`` of them,
+        none at or after the end, and the schedule never depends on how fast the server
+        answered: an open model. O(stages + requests).
         """
-        t = 0.0
-        end = self.duration_s
-        while t < end:
-            rate = self.rate_at(t)
-            if rate <= 0:
-                # skip an idle stretch to the next stage with traffic
-                t = self._next_active(t)
-                continue
-            yield t
-            t += 1.0 / rate
-
-    def _next_active(self, t: float) -> float:
-        start = 0.0
+        n = self.request_count()
+        i = 0
+        start_s = 0.0
+        before = 0.0  # expected requests in the stages already passed
         for stage in self.stages:
-            if start + stage.duration_s > t and max(stage.start_rate, stage.end_rate) > 0:
-                return max(t, start) + 1e-3
-            start += stage.duration_s
-        return self.duration_s
-
+            in_stage = stage.duration_s * (stage.start_rate + stage.end_rate) / 2
+            while i < n and i < before + in_stage:
+                yield min(start_s + stage.offset_of(i - before), self.duration_s)
+                i += 1
+            before += in_stage
+            start_s += stage.duration_s
 
 def constant(rate: float, duration_s: float) -> Profile:
     return Profile("constant", (Stage(duration_s, rate, rate),))

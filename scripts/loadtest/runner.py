@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from scripts.loadtest.http import HttpConnection, HttpError
+from scripts.loadtest.orders import LiveOrders
 from scripts.loadtest.profiles import Profile
 from scripts.loadtest.stats import Latency, Outcomes, Second
 
@@ -18,10 +19,25 @@ LATE_S = 0.002  # a send more than 2 ms after its intended time counts as behind
 class RequestSpec:
     method: str
     path: str
-    bodies: list[bytes] | None = None  # cycled; None for a body-less request
+    bodies: list[bytes | None] | None = None  # cycled; None for a body-less request
+    live: LiveOrders | None = None  # the order mix with cancels: where a body is None, cancel one of these
 
-    def body(self, i: int) -> bytes | None:
-        return self.bodies[i % len(self.bodies)] if self.bodies else None
+    def request(self, i: int) -> tuple[str, bytes | None]:
+        """The path and body of request ``i``."""
+        if not self.bodies:
+            return self.path, None
+        body = self.bodies[i % len(self.bodies)]
+        if body is not None:
+            return self.path, body
+        victim = self.live.take() if self.live is not None else None
+        if victim is not None:
+            return "/cancel", b'{"symbol":"%s","order_id":%d}' % (victim[0].encode(), victim[1])
+        # nothing of ours rests yet: the next order in the pool instead, so the rate holds
+        for k in range(1, len(self.bodies)):
+            body = self.bodies[(i + k) % len(self.bodies)]
+            if body is not None:
+                return self.path, body
+        raise ValueError("the request pool holds no orders")
 
 
 @dataclass
@@ -42,8 +58,15 @@ class RunState:
     seconds: dict[int, Second] = field(default_factory=dict)
     orders: dict[int, tuple[float, str, int]] = field(default_factory=dict)  # order_id -> (intended, symbol, seq)
     trade_ids: set[int] = field(default_factory=set)
-    send_window_s: float = 0.0
     unsent: int = 0
+    live: LiveOrders | None = None  # the tester's own resting orders, when the mix cancels
+    cancels_sent: int = 0
+    answered_in_window: int = 0   # responses (any status) that arrived before t0 + the profile's duration
+    sent_after_window: int = 0    # sends that only went out once the window had closed
+
+    @property
+    def window_end(self) -> float:
+        return self.t0 + self.profile.duration_s
 
     def second(self, t: float) -> Second:
         s = int(t - self.t0)
@@ -53,15 +76,20 @@ class RunState:
         return row
 
 
-def _classify(state: RunState, status: int, body: bytes, row: Second, intended: float, track_orders: bool) -> None:
+def _classify(state: RunState, status: int, body: bytes, row: Second, intended: float, track_orders: bool,
+              live: LiveOrders | None) -> None:
     out = state.outcomes
     if 200 <= status < 300:
         out.accepted += 1
         row.accepted += 1
-        if track_orders:
+        if track_orders or live is not None:
             try:
                 data = json.loads(body)
             except ValueError:
+                return
+            if live is not None and "remaining_quantity" in data:  # an order's answer, not a cancel's
+                live.learn(data)
+            if not track_orders:
                 return
             oid = data.get("order_id")
             if oid is not None:
@@ -87,7 +115,11 @@ def _classify(state: RunState, status: int, body: bytes, row: Second, intended: 
 
 async def _one(state: RunState, conn: HttpConnection, spec: RequestSpec, i: int, intended: float, track: bool) -> None:
     loop = asyncio.get_running_loop()
-    raw = conn.build(spec.method, spec.path, spec.body(i))
+    path, body = spec.request(i)
+    if path != spec.path:
+        state.cancels_sent += 1
+    raw = conn.build(spec.method, path, body)
+    sent_at: float | None = None
     try:
         await conn.send(raw)
         sent_at = loop.time()
@@ -97,15 +129,25 @@ async def _one(state: RunState, conn: HttpConnection, spec: RequestSpec, i: int,
         if lag > LATE_S and state.model == "open":
             state.behind += 1
             state.second(intended).behind += 1
+        if sent_at >= state.window_end:
+            state.sent_after_window += 1
         state.max_lag_s = max(state.max_lag_s, lag)
         state.second(sent_at).sent += 1
         try:
-            status, body = await conn.receive()
+            status, answer = await conn.receive()
         finally:
             state.in_flight -= 1
     except asyncio.TimeoutError:
+        # The request waited at least the timeout: it enters the histograms at what it
+        # waited (never less than the timeout), so giving up cannot lower a percentile.
+        now = loop.time()
         state.outcomes.timeouts += 1
-        state.second(loop.time()).errors += 1
+        row = state.second(now)
+        row.errors += 1
+        waited = max(conn.timeout_s, now - intended)
+        state.intended.record_s(waited)
+        state.actual.record_s(max(conn.timeout_s, now - sent_at) if sent_at is not None else conn.timeout_s)
+        row.latency.record_s(waited)
         return
     except (HttpError, OSError):
         state.outcomes.connection_errors += 1
@@ -113,12 +155,14 @@ async def _one(state: RunState, conn: HttpConnection, spec: RequestSpec, i: int,
         await asyncio.sleep(0.01)  # do not spin on a dead server
         return
     done = loop.time()
+    if done <= state.window_end:
+        state.answered_in_window += 1
     row = state.second(done)
     row.completed += 1
     state.intended.record_s(done - intended)
     state.actual.record_s(done - sent_at)
     row.latency.record_s(done - intended)
-    _classify(state, status, body, row, intended, track)
+    _classify(state, status, answer, row, intended, track and path == spec.path, spec.live)
 
 
 async def run_open(state: RunState, base_url: str, spec: RequestSpec, timeout_s: float, track_orders: bool,
@@ -156,7 +200,6 @@ async def run_open(state: RunState, base_url: str, spec: RequestSpec, timeout_s:
     workers = [asyncio.create_task(worker()) for _ in range(state.connections)]
     ticker = asyncio.create_task(_ticker(state, queue, on_tick))
     await scheduler()
-    state.send_window_s = loop.time() - state.t0
     for _ in workers:
         queue.put_nowait(None)
     done, pending = await asyncio.wait(workers, timeout=drain_s + timeout_s)
@@ -188,7 +231,6 @@ async def run_closed(state: RunState, base_url: str, spec: RequestSpec, timeout_
 
     ticker = asyncio.create_task(_ticker(state, None, on_tick))
     await asyncio.wait([asyncio.create_task(user()) for _ in range(state.connections)], timeout=state.profile.duration_s + timeout_s + 5)
-    state.send_window_s = loop.time() - state.t0
     ticker.cancel()
 
 

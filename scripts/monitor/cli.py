@@ -2,7 +2,7 @@
 
 monitor        sample the server process and its /metrics for --duration seconds
 comprehensive  run a suite of load scenarios (with cool-downs) while sampling; one timeline
-burst          fire --burst-requests orders at once (all concurrently) while sampling
+burst          write --burst-requests orders at once, pipelined over --connections connections, while sampling
 profile        a steady load while sampling fast: CPU time and memory per order
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=float, default=500.0, help="comprehensive/profile: base rate")
     p.add_argument("--scenario-duration", type=float, default=20.0, help="comprehensive: seconds per scenario")
     p.add_argument("--cooldown", type=float, default=5.0, help="comprehensive: seconds between scenarios")
-    p.add_argument("--burst-requests", type=int, default=500, help="burst: requests fired together")
+    p.add_argument("--burst-requests", type=int, default=500, help="burst: orders written at once (pipelined over --connections)")
     p.add_argument("--connections", type=int, default=16)
     return p
 
@@ -65,34 +65,45 @@ def _loadtest(url: str, out: Path, *args: str) -> dict[str, Any]:
 
 
 async def _burst(url: str, n: int, connections: int) -> dict[str, Any]:
-    """Send ``n`` orders at the same instant over ``connections`` connections."""
+    """Send ``n`` orders at the same instant: each of ``connections`` connections writes its
+    share in one go (HTTP pipelining), then reads the answers as they come."""
     from scripts.loadtest.cli import prepare
     from scripts.loadtest.http import HttpConnection, HttpError
 
     spec, _ = await prepare(argparse.Namespace(url=url, request="POST /order", symbols=None, mix=None, seed=7))
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for i in range(n):
-        queue.put_nowait(i)
-    loop = asyncio.get_running_loop()
-    t0 = loop.time()
+    conns = [HttpConnection(url, 10) for _ in range(max(1, min(connections, n)))]
+    shares = [list(range(k, n, len(conns))) for k in range(len(conns))]
     latencies: list[float] = []
     codes: dict[str, int] = {}
+    loop = asyncio.get_running_loop()
 
-    async def worker() -> None:
-        conn = HttpConnection(url, 10)
+    def failed(count: int) -> None:
+        codes["error"] = codes.get("error", 0) + count
+
+    connected = []
+    for conn, share in zip(conns, shares):  # connect first, so that the burst itself is only the requests
         try:
-            while not queue.empty():
-                i = queue.get_nowait()
+            await conn.send(b"")
+            connected.append((conn, share))
+        except (OSError, asyncio.TimeoutError):
+            failed(len(share))
+    t0 = loop.time()
+
+    async def worker(conn: HttpConnection, share: list[int]) -> None:
+        try:
+            await conn.send(b"".join(conn.build("POST", "/order", spec.request(i)[1]) for i in share))
+            for answered in range(len(share)):
                 try:
-                    status, _ = await conn.request("POST", "/order", spec.body(i))
-                    codes[str(status)] = codes.get(str(status), 0) + 1
+                    status, _ = await conn.receive()
                 except (HttpError, asyncio.TimeoutError):
-                    codes["error"] = codes.get("error", 0) + 1
+                    failed(len(share) - answered)  # the connection is closed: the rest go unanswered
+                    return
+                codes[str(status)] = codes.get(str(status), 0) + 1
                 latencies.append(loop.time() - t0)
         finally:
             conn.close()
 
-    await asyncio.gather(*(worker() for _ in range(connections)))
+    await asyncio.gather(*(worker(c, sh) for c, sh in connected))
     elapsed = loop.time() - t0
     latencies.sort()
     return {"requests": n, "connections": connections, "elapsed_s": round(elapsed, 3),

@@ -127,7 +127,11 @@ def plot(rows: list[dict[str, Any]], marks: list[tuple[float, str]], path: Path,
         ax_lat.legend(loc="upper right", fontsize=8)
     axes[3].set_ylabel("per second")
     axes[3].set_xlabel("seconds")
-    axes[3].legend(loc="upper left", fontsize=8)
+    if axes[3].get_lines():
+        axes[3].legend(loc="upper left", fontsize=8)
+    else:  # the URL answered no /metrics: say so rather than draw an empty panel
+        axes[3].text(0.5, 0.5, "no server metrics: /metrics did not answer", transform=axes[3].transAxes,
+                     ha="center", va="center", color="grey")
     for ts, label in marks:
         for ax in axes:
             ax.axvline(ts - t0, color="grey", linewidth=0.8, linestyle=":")
