@@ -87,8 +87,13 @@ class Market:
         if len(self.book) or self.history or self.recent_trades:
             raise ValueError(f"{self.symbol}: the market is not empty")
         book = self.book
+        shared: dict[int, int] = {}  # one int object per price and quantity value, as live orders share them
         for row in data["resting"]:  # arrival (id) order restores time priority
             order = _order_from_row(self.symbol, row)
+            order.price_ticks = shared.setdefault(order.price_ticks, order.price_ticks)  # type: ignore[arg-type]
+            order.qty_lots = shared.setdefault(order.qty_lots, order.qty_lots)
+            if order.remaining_lots == order.qty_lots:
+                order.remaining_lots = order.qty_lots
             book.rest(order)
             if order.client_order_id is not None:
                 self.client_ids[order.client_order_id] = order

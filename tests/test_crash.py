@@ -9,12 +9,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import requests
+import socketio
 
 from api.storage.records import decode, unpack
 from engine import codec
 from engine.commands import Submit
 from engine.matcher import create_crypto_engine
-from engine.sequencing import IdSource
+from tests.reference_book import ReferenceBook
 from tests.servers import free_port, server_process
 
 SYMBOLS = ("BTC-USDT", "ETH-USDT")
@@ -53,27 +54,44 @@ def journal_commands(data_dir: Path) -> list:
     return [decode(rec, symbols) for (blob,) in rows for rec in unpack(blob)]
 
 
-def reference_engine(commands: list):  # type: ignore[no-untyped-def]
-    """The same commands through submit_order/cancel_order (not replay), with the recorded ids and times."""
-    times = iter([c.ts_ns for c in commands])
-    engine = create_crypto_engine(ids=IdSource(), clock=lambda: next(times, 0))
+def reference_books(commands: list) -> tuple[dict[str, ReferenceBook], list[tuple]]:
+    """The journal's commands fed to the naive reference book (Decimal prices, linear scans), one per symbol.
+
+    Returns the books and every trade in execution order as (symbol, price, quantity, maker id, taker id).
+    """
+    engine = create_crypto_engine()  # only for its symbols' scales, to turn ticks and lots into decimals
+    books = {s: ReferenceBook() for s in SYMBOLS}
+    trades: list[tuple] = []
     for c in commands:
-        m = engine.market(c.symbol)
+        book, m = books[c.symbol], engine.market(c.symbol)
         if isinstance(c, Submit):
-            r = engine.submit_order(c.symbol, c.side, c.order_type, codec.qty_text(m, c.qty_lots),
-                                    codec.price_text(m, c.price_ticks),
-                                    c.client_order_id, post_only=c.post_only)
-            assert r.get("order_id") == c.order_id, r
+            price = codec.price_text(m, c.price_ticks)
+            _, fills = book.submit(c.order_id, c.side.value, c.order_type.value,
+                                   Decimal(codec.qty_text(m, c.qty_lots)), Decimal(price) if price else None,
+                                   c.post_only)
+            trades += [(c.symbol, t.price, t.quantity, t.maker_order_id, t.taker_order_id) for t in fills]
         else:
-            assert engine.cancel_order(c.symbol, c.order_id)["success"]
-    return engine
+            assert book.cancel(c.order_id), c
+    return books, trades
+
+
+def subscribe_trades(url: str, received: list[dict]):  # type: ignore[no-untyped-def]
+    """A live subscriber to every trade, connected for the whole load."""
+    client = socketio.Client(reconnection=False)
+    client.on("trade", received.append, namespace="/market")
+    client.connect(url, namespaces=["/market"], transports=["websocket"], wait_timeout=10)
+    client.emit("subscribe", {"type": "trades"}, namespace="/market")
+    return client
 
 
 def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
     port = free_port()
     acked: list[dict] = []
     stop = threading.Event()
+    received: list[dict] = []
     with server_process("--data-dir", str(tmp_path), "--fsync", "always", port=port) as (url, proc):
+        subscriber = subscribe_trades(url, received)
+        time.sleep(0.3)  # the subscription is in place before the load starts
         threads = [threading.Thread(target=load, args=(url, seed, acked, stop)) for seed in range(6)]
         for t in threads:
             t.start()
@@ -83,6 +101,7 @@ def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
         proc.kill()  # SIGKILL, mid-flight
         proc.wait(timeout=10)
         stop.set()
+        subscriber.disconnect()
         for t in threads:
             t.join(timeout=10)
     assert len(acked) >= 300, "the load did not get going"
@@ -90,7 +109,8 @@ def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
     commands = journal_commands(tmp_path)
     journaled = {c.order_id for c in commands if isinstance(c, Submit)}
     assert {a["order_id"] for a in acked} <= journaled  # every acknowledgement was durable first
-    reference = reference_engine(commands)
+    books, ref_trades = reference_books(commands)
+    assert len(received) >= 50, "the subscriber saw too few trades to judge"
 
     with server_process("--data-dir", str(tmp_path), "--fsync", "always", port=free_port()) as (url, _):
         for a in acked:
@@ -102,24 +122,27 @@ def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
             else:  # a resting order may have traded since it was acknowledged
                 assert Decimal(now["filled_quantity"]) >= Decimal(a["filled_quantity"])
                 assert now["status"] in ("pending", "partially_filled", "filled")
-        trade_ids: list[int] = []
-        total = Decimal(0)
+        recovered: dict[int, dict] = {}
         for symbol in SYMBOLS:
             book = requests.get(f"{url}/book/{symbol}?levels=100", timeout=5).json()
-            ref = reference.get_book_snapshot(symbol, 100)
-            assert (book["bids"], book["asks"], book["sequence"]) == (ref["bids"], ref["asks"], ref["sequence"])
+            for side, key in (("buy", "bids"), ("sell", "asks")):
+                assert [[Decimal(p), Decimal(q)] for p, q in book[key]] == books[symbol].depth(side, 100), (symbol, side)
             before = None
             for _ in range(100):  # page through every trade of the symbol
                 q = f"{url}/trades/{symbol}?limit=1000" + (f"&before={before}" if before else "")
                 page = requests.get(q, timeout=5).json()["trades"]
                 if not page:
                     break
-                trade_ids += [t["trade_id"] for t in page]
-                total += sum(Decimal(t["quantity"]) for t in page)
+                recovered.update((t["trade_id"], t) for t in page)
                 before = page[-1]["trade_id"]
-            stats = requests.get(f"{url}/statistics?symbol={symbol}", timeout=5).json()
-            assert stats == reference.get_statistics(symbol)
-        assert len(trade_ids) == len(set(trade_ids)) == reference.get_statistics()["total_trades"]
-        assert sorted(trade_ids) == list(range(1, len(trade_ids) + 1))  # none missing, none duplicated
-        ref_total = sum(Decimal(reference.get_statistics(s)["volume"]) for s in SYMBOLS)
-        assert total == ref_total
+        # every trade, in execution order, is the reference's: same ids, prices, quantities, maker and taker
+        assert sorted(recovered) == list(range(1, len(ref_trades) + 1))
+        for trade_id, (symbol, price, qty, maker, taker) in enumerate(ref_trades, start=1):
+            t = recovered[trade_id]
+            assert (t["symbol"], Decimal(t["price"]), Decimal(t["quantity"]), t["maker_order_id"],
+                    t["taker_order_id"]) == (symbol, price, qty, maker, taker), trade_id
+        # and every trade the subscriber saw before the kill was durable: it came back the same
+        for t in received:
+            same = recovered.get(t["trade_id"])
+            assert same is not None and (same["price"], same["quantity"], same["taker_order_id"]) == \
+                   (t["price"], t["quantity"], t["taker_order_id"]), t
