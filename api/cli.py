@@ -8,6 +8,16 @@ import signal
 import sys
 
 
+def _retention(text: str) -> str:
+    from api.config import parse_duration_s
+
+    try:
+        parse_duration_s(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="matching-engine", description="Matching engine server and tools")
     sub = parser.add_subparsers(dest="command")
@@ -30,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "off: keep nothing (in memory)")
     serve.add_argument("--fsync-batch-ms", type=int, default=None, help="batch policy: fsync interval (default 10)")
     serve.add_argument("--snapshot-interval", type=int, default=None, help="seconds between snapshots (default 300)")
+    serve.add_argument("--history-retention", default=os.environ.get("ME_HISTORY_RETENTION"), type=_retention,
+                       help="delete order and trade history older than this, e.g. 7d, 12h (default: keep everything)")
     serve.add_argument("--snapshot-mode", choices=["fork", "inline"], default=None,
                        help="fork (default): periodic snapshots are built by a copy-on-write child process, so "
                             "matching pauses only for the fork; inline: built under the engine lock")
@@ -85,6 +97,8 @@ def serve(args: argparse.Namespace) -> int:
         config["SNAPSHOT_INTERVAL_S"] = args.snapshot_interval
     if args.snapshot_mode is not None:
         config["SNAPSHOT_MODE"] = args.snapshot_mode
+    if args.history_retention is not None:
+        config["HISTORY_RETENTION"] = args.history_retention
     from api.storage import StoreError
 
     try:

@@ -26,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "FSYNC_BATCH_MS": 10,
     "SNAPSHOT_INTERVAL_S": 300,
     "SNAPSHOT_MODE": "fork",          # fork: built by a copy-on-write child; inline: under the engine lock
+    "HISTORY_RETENTION": None,        # e.g. "7d": order and trade history older than this is deleted
 }
 
 _INT_KEYS = {"PORT", "L2_INTERVAL_MS", "L2_DEPTH", "MAX_CONTENT_LENGTH", "HISTORY_LIMIT", "FSYNC_BATCH_MS",
@@ -59,3 +60,17 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = secrets.token_hex(32)
     return cfg
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration_s(text: str | None) -> int | None:
+    """``"7d"``, ``"12h"``, ``"30m"``, ``"90s"`` as seconds; None, ``""`` or ``"0"`` for none."""
+    if text is None or str(text).strip() in ("", "0"):
+        return None
+    text = str(text).strip().lower()
+    number, unit = text[:-1], text[-1:]
+    if unit not in _UNITS or not number.isdigit() or int(number) <= 0 or len(number) > 9:
+        raise ValueError(f"a retention must look like 7d, 12h, 30m or 90s, not {text!r}")
+    return int(number) * _UNITS[unit]

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask
 
+from api.config import parse_duration_s
 from api.errors import ApiError
 from api.storage.recovery import recover
 from api.storage.store import Store, encode_snapshot
@@ -40,6 +41,9 @@ def attach_store(app: Flask, engine: MatchingEngine, cfg: dict[str, Any], start_
     app.extensions["me_recovery"] = recovery
     stop = threading.Event()
     app.extensions["me_snapshot_stop"] = stop
+    retention_s = parse_duration_s(cfg.get("HISTORY_RETENTION"))
+    if retention_s is not None:
+        start_task(_retention_loop, store, retention_s, stop)
     interval = float(cfg["SNAPSHOT_INTERVAL_S"])
     if interval > 0:
         start_task(_snapshot_loop, engine, store, interval, stop, cfg["SNAPSHOT_MODE"] == "fork")
@@ -113,6 +117,21 @@ def _snapshot_in_child(engine: MatchingEngine, store: Store) -> int:
     finally:
         path.unlink(missing_ok=True)
     return lsn
+
+
+def _retention_loop(store: Store, retention_s: int, stop: threading.Event) -> None:
+    """Delete history past the retention: at start, then every tenth of it (at least a second, at most a minute)."""
+    interval = min(60.0, max(1.0, retention_s / 10))
+    while True:
+        if not store.failed:
+            try:
+                trades, orders = store.prune_history(time.time_ns() - retention_s * 1_000_000_000)
+                if trades or orders:
+                    log.info("history pruned", extra={"trades": trades, "orders": orders})
+            except Exception:
+                log.exception("history pruning failed")
+        if stop.wait(interval):
+            return
 
 
 def _snapshot_loop(engine: MatchingEngine, store: Store, interval_s: float, stop: threading.Event,

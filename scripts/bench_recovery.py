@@ -1,6 +1,7 @@
 """Durability benchmarks: recovery time of a large journal; HTTP throughput with fsync on and off.
 
 Run: python -m scripts.bench_recovery [--commands 1000000] [--runs 3]
+     python -m scripts.bench_recovery --disk [--commands 1000000]
      python -m scripts.bench_recovery --http [--rate 1500] [--duration 20]
 """
 from __future__ import annotations
@@ -9,6 +10,7 @@ import argparse
 import json
 import random
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -24,11 +26,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SYM = "BTC-USDT"
 
 
-def build_journal(data_dir: Path, n: int, seed: int = 42) -> float:
-    """Write ``n`` journaled commands (80% orders, 20% cancels) through the engine; return seconds."""
+def build_journal(data_dir: Path, n: int, seed: int = 42, history: bool = False) -> float:
+    """Write ``n`` journaled commands (80% orders, 20% cancels) through the engine; return seconds.
+
+    With ``history``, the order and trade history rows are written too, as the server writes them.
+    """
     engine = create_crypto_engine()
     store = Store.open(data_dir, engine.symbols, "batch", 50)
     engine.journal = store
+    if history:
+        engine.add_event_listener(store.on_event)
     rng = random.Random(seed)
     live: list[int] = []
     started = time.perf_counter()
@@ -51,6 +58,13 @@ def build_journal(data_dir: Path, n: int, seed: int = 42) -> float:
     store.commit_pending()
     store.close()
     return time.perf_counter() - started
+
+
+def _live_bytes(conn: sqlite3.Connection) -> int:
+    """Bytes of the database's pages in use (free pages left by deletes excluded)."""
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    pages = conn.execute("PRAGMA page_count").fetchone()[0] - conn.execute("PRAGMA freelist_count").fetchone()[0]
+    return pages * conn.execute("PRAGMA page_size").fetchone()[0]
 
 
 def time_recovery(data_dir: Path) -> tuple[float, int]:
@@ -95,10 +109,27 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--commands", type=int, default=1_000_000)
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--http", action="store_true", help="compare HTTP throughput with fsync=always and fsync=off")
+    p.add_argument("--disk", action="store_true", help="disk used by the order and trade history per million orders")
     p.add_argument("--rate", type=float, default=1500)
     p.add_argument("--duration", type=float, default=20)
     p.add_argument("--connections", type=int, default=32)
     args = p.parse_args(argv)
+    if args.disk:
+        with tempfile.TemporaryDirectory(prefix="me-disk-") as tmp:
+            build_journal(Path(tmp), args.commands, history=True)
+            conn = sqlite3.connect(Path(tmp) / "engine.db")
+            orders = conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
+            trades = conn.execute("SELECT COUNT(*) FROM trades").fetchone()[0]
+            with_journal = _live_bytes(conn)
+            conn.execute("DELETE FROM journal")  # what compaction leaves once a snapshot covers it
+            conn.commit()
+            history_only = _live_bytes(conn)
+            conn.close()
+        per_million = 1_000_000 / orders
+        print(f"{args.commands:,} commands: {orders:,} orders and {trades:,} trades in the history; "
+              f"database {with_journal / 2**20:.1f} MiB with the journal, {history_only / 2**20:.1f} MiB of history: "
+              f"{history_only * per_million / 2**20:.1f} MiB of history per million orders")
+        return 0
     if args.http:
         results = [http_run(f, args.rate, args.duration, args.connections) for f in ("off", "always")]
         # Completed throughput counts answers that arrived inside the run's window, so a

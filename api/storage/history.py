@@ -72,3 +72,45 @@ def trades_before(conn: sqlite3.Connection, symbol: str, before_trade_id: int | 
 
 def find_order(conn: sqlite3.Connection, order_id: int) -> tuple | None:
     return conn.execute("SELECT * FROM orders WHERE order_id = ?", (order_id,)).fetchone()
+
+
+FINISHED = ("filled", "cancelled", "rejected")
+
+
+def delete_trades_before(conn: sqlite3.Connection, cutoff_ns: int, limit: int) -> int:
+    """Delete up to ``limit`` of the oldest trades if they are older than ``cutoff_ns``; return how many.
+
+    Trade ids grow with time, so the oldest rows come first and the scan stops at the first newer one.
+    """
+    rows = conn.execute("SELECT trade_id, ts_ns FROM trades ORDER BY trade_id LIMIT ?", (limit,)).fetchall()
+    old = 0
+    for _, ts in rows:
+        if ts >= cutoff_ns:
+            break
+        old += 1
+    if old:
+        conn.execute("DELETE FROM trades WHERE trade_id <= ?", (rows[old - 1][0],))
+    return old
+
+
+def delete_orders_before(conn: sqlite3.Connection, cutoff_ns: int, after_id: int,
+                         limit: int) -> tuple[int, int | None]:
+    """Delete finished orders older than ``cutoff_ns`` among up to ``limit`` rows after ``after_id``.
+
+    Returns how many were deleted and the id to continue after, or None once a newer row is reached.
+    Live orders are kept, however old.
+    """
+    rows = conn.execute("SELECT order_id, ts_ns, status FROM orders WHERE order_id > ? ORDER BY order_id LIMIT ?",
+                        (after_id, limit)).fetchall()
+    doomed = []
+    for oid, ts, status in rows:
+        if ts >= cutoff_ns:
+            break
+        if status in FINISHED:
+            doomed.append((oid,))
+    else:
+        if len(rows) == limit:
+            conn.executemany("DELETE FROM orders WHERE order_id = ?", doomed)
+            return len(doomed), rows[-1][0]
+    conn.executemany("DELETE FROM orders WHERE order_id = ?", doomed)
+    return len(doomed), None

@@ -33,6 +33,7 @@ DB_NAME = "engine.db"
 SNAPSHOT_DIR = "snapshots"
 SNAPSHOT_TEMP_PREFIX = "writing-"  # a snapshot file not yet complete
 COMPACT_CHUNK = 2_000  # journal rows deleted per transaction when compacting
+PRUNE_CHUNK = 2_000  # history rows looked at per transaction when pruning
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -352,6 +353,29 @@ class Store:
             return path.read_bytes()
         except OSError as exc:
             raise StoreError(f"{path}: the snapshot at record {lsn} cannot be read ({exc}); refusing to start") from None
+
+    # ---- history retention -------------------------------------------------------
+
+    def prune_history(self, cutoff_ns: int) -> tuple[int, int]:
+        """Delete trades and finished orders older than ``cutoff_ns``, oldest first, a few thousand rows per
+        transaction so commits are never held up long; return how many of each. Live orders stay."""
+        trades = orders = 0
+        while True:
+            def trade_chunk() -> int:
+                with self._write_lock, self.conn:
+                    return history.delete_trades_before(self.conn, cutoff_ns, PRUNE_CHUNK)
+            done = self._run_blocking(trade_chunk)
+            trades += done
+            if done < PRUNE_CHUNK:
+                break
+        after = 0
+        while after is not None:
+            def order_chunk(start: int = after) -> tuple[int, int | None]:
+                with self._write_lock, self.conn:
+                    return history.delete_orders_before(self.conn, cutoff_ns, start, PRUNE_CHUNK)
+            done, after = self._run_blocking(order_chunk)
+            orders += done
+        return trades, orders
 
     # ---- reading the journal (recovery, truncation) ----------------------------
 
