@@ -150,6 +150,13 @@ def build_spec(version: str) -> dict[str, Any]:
                                {"name": "symbol", "in": "query", "required": False, "schema": {"type": "string"}}],
                 "responses": {"200": _resp("The order", "OrderStatus"), **only("404", "429")},
             }},
+            "/order/client/{client_order_id}": {"get": {
+                "summary": "An order by its client order id: the live one, else the newest finished one",
+                "parameters": [{"name": "client_order_id", "in": "path", "required": True,
+                                "schema": {"type": "string", "minLength": 1, "maxLength": 64}},
+                               {"name": "symbol", "in": "query", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": _resp("The order", "OrderStatus"), **only("400", "404", "429")},
+            }},
             "/book/{symbol}": {"get": {
                 "summary": "Order book depth: bids highest first, asks lowest first",
                 "parameters": [SYMBOL_PARAM, {"name": "levels", "in": "query", "required": False,

@@ -6,7 +6,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 
 from api.durability import not_durable
-from api.errors import engine_error_response
+from api.errors import ApiError, engine_error_response
 from api.storage import history
 from api.requests import json_body, require
 from engine import codec
@@ -51,6 +51,24 @@ def order_status(order_id: str) -> Any:
         stored = stored_order(order_id, symbol)
         if stored is not None:
             return jsonify(stored)
+    if "error" in result:
+        return engine_error_response(result)
+    return jsonify(result)
+
+
+@bp.get("/order/client/<path:client_order_id>")
+def order_by_client_id(client_order_id: str) -> Any:
+    """An order by the client id it was sent with: the live one, else the newest finished one."""
+    symbol = request.args.get("symbol")
+    if symbol is None:
+        raise ApiError(400, "VALIDATION_ERROR", "MISSING_FIELD", "the symbol query parameter is required")
+    result = _engine().get_order_by_client_id(symbol, client_order_id)
+    if result.get("error_code") == "ORDER_NOT_FOUND":
+        store = current_app.extensions.get("me_store")
+        row = history.find_order_by_client_id(store.reader, symbol, client_order_id) if store is not None else None
+        market = _engine().market(symbol)
+        if row is not None and market is not None:
+            return jsonify(codec.order_row_dict(market, row))
     if "error" in result:
         return engine_error_response(result)
     return jsonify(result)

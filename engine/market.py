@@ -68,6 +68,13 @@ class Market:
         order = self.book.get_order(order_id)
         return order if order is not None else self.history.get(order_id)
 
+    def find_by_client_id(self, client_order_id: str) -> Order | None:
+        """The newest finished order with this client id still in the history. O(history)."""
+        for order in reversed(self.history.values()):
+            if order.client_order_id == client_order_id:
+                return order
+        return None
+
     # ---- snapshots -------------------------------------------------------------
 
     def export(self) -> dict[str, Any]:

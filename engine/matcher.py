@@ -459,6 +459,22 @@ class MatchingEngine:
                     return codec.order_dict(market, order)
         return codec.order_not_found(order_id)
 
+    def get_order_by_client_id(self, symbol: str, client_order_id: str) -> dict[str, Any]:
+        """The live order with this client id, else the newest finished one the engine still keeps.
+
+        O(1) for a live order; O(history) to search the finished ones.
+        """
+        market = self._market_or_none(symbol)
+        if market is None:
+            return codec.symbol_not_found(symbol)
+        with self._lock:
+            order = market.client_ids.get(client_order_id) if type(client_order_id) is str else None
+            if order is None:
+                order = market.find_by_client_id(client_order_id)
+            if order is not None:
+                return codec.order_dict(market, order)
+        return codec.order_not_found(client_order_id)
+
     def get_recent_trades(self, symbol: str, limit: int = 100, before_trade_id: int | None = None) -> dict[str, Any]:
         """Recent trades of a symbol, newest first. O(trades kept)."""
         market = self._market_or_none(symbol)

@@ -45,3 +45,34 @@ def test_journal_failure_stops_commands_before_they_execute(tmp_path: Path) -> N
     assert c2.get(f"/order/{lost_id}").status_code == 404
     assert c2.get("/health").status_code == 200
     stop(app2)
+
+
+def test_a_durability_timeout_says_the_outcome_is_unknown_and_the_order_can_be_found(tmp_path: Path) -> None:
+    app = make_app(tmp_path, HISTORY_LIMIT=2)
+    c = app.test_client()
+    store = app.extensions["me_store"]
+    real_wait = store.wait_durable
+    store.wait_durable = lambda timeout_s=10.0: False  # the journal did not confirm in time (and has not failed)
+    r = c.post("/order", json={"symbol": SYM, "side": "sell", "order_type": "limit", "quantity": "0.1",
+                               "price": "30000", "client_order_id": "maybe-1"})
+    assert r.status_code == 503 and r.json["reason"] == "OUTCOME_UNKNOWN", r.json
+    assert (r.json["client_order_id"], r.json["symbol"]) == ("maybe-1", SYM) and r.json["order_id"] > 0
+    store.wait_durable = real_wait
+    found = c.get(f"/order/client/maybe-1?symbol={SYM}")
+    assert found.status_code == 200 and found.json["order_id"] == r.json["order_id"], found.json
+    assert found.json["status"] == "pending"
+    # once finished and gone from the engine's memory, the database still answers, newest first
+    assert c.post("/cancel", json={"symbol": SYM, "client_order_id": "maybe-1"}).status_code == 200
+    again = c.post("/order", json={"symbol": SYM, "side": "sell", "order_type": "limit", "quantity": "0.2",
+                                   "price": "30001", "client_order_id": "maybe-1"}).json
+    assert c.post("/cancel", json={"symbol": SYM, "order_id": again["order_id"]}).status_code == 200
+    for price in ("29000", "29001", "29002"):  # push both out of the engine's history of 2
+        oid = c.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "limit", "quantity": "0.1",
+                                     "price": price}).json["order_id"]
+        assert c.post("/cancel", json={"symbol": SYM, "order_id": oid}).status_code == 200
+    newest = c.get(f"/order/client/maybe-1?symbol={SYM}")
+    assert newest.status_code == 200 and newest.json["order_id"] == again["order_id"], newest.json
+    assert newest.json["status"] == "cancelled"
+    assert c.get(f"/order/client/nobody?symbol={SYM}").status_code == 404
+    assert c.get("/order/client/maybe-1").status_code == 400
+    stop(app)

@@ -13,6 +13,7 @@ CREATE INDEX IF NOT EXISTS trades_by_symbol ON trades (symbol, trade_id);
 CREATE TABLE IF NOT EXISTS orders (order_id INTEGER PRIMARY KEY, symbol TEXT NOT NULL, side TEXT NOT NULL,
     order_type TEXT NOT NULL, price_ticks INTEGER, qty_lots INTEGER NOT NULL, remaining_lots INTEGER NOT NULL,
     status TEXT NOT NULL, client_order_id TEXT, ts_ns INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS orders_by_client_id ON orders (symbol, client_order_id) WHERE client_order_id IS NOT NULL;
 """
 
 Taken = tuple[list[tuple], list[tuple], list[tuple]]
@@ -68,6 +69,12 @@ def trades_before(conn: sqlite3.Connection, symbol: str, before_trade_id: int | 
         return conn.execute("SELECT * FROM trades WHERE symbol = ? ORDER BY trade_id DESC LIMIT ?", (symbol, limit)).fetchall()
     return conn.execute("SELECT * FROM trades WHERE symbol = ? AND trade_id < ? ORDER BY trade_id DESC LIMIT ?",
                         (symbol, before_trade_id, limit)).fetchall()
+
+
+def find_order_by_client_id(conn: sqlite3.Connection, symbol: str, client_order_id: str) -> tuple | None:
+    """The newest stored order of a symbol with this client id."""
+    return conn.execute("SELECT * FROM orders WHERE symbol = ? AND client_order_id = ? ORDER BY order_id DESC LIMIT 1",
+                        (symbol, client_order_id)).fetchone()
 
 
 def find_order(conn: sqlite3.Connection, order_id: int) -> tuple | None:
