@@ -45,7 +45,7 @@ from engine.order import (
     OrderType,
     Side,
 )
-from engine.results import NO_FILLS, NO_TRADES, Result
+from engine.results import EXECUTED_CODES, NO_FILLS, NO_TRADES, Result
 from engine.sequencing import Clock, IdSource, wall_clock_ns
 from engine.symbols import FeeCalculator, SymbolConfig
 
@@ -580,7 +580,7 @@ class MatchingEngine:
                             log.exception("handler %r failed", handler)
 
 
-_EXECUTED = frozenset({ResultCode.OK, ResultCode.FOK_NOT_FILLABLE, ResultCode.POST_ONLY_WOULD_TAKE})
+_EXECUTED = EXECUTED_CODES
 _OK = ResultCode.OK
 
 

@@ -24,7 +24,7 @@ from engine.events import (
 )
 from engine.order import BUY, FILLED, LIMIT, PARTIALLY_FILLED, REJECTED, SELL, Order, Status
 
-_EXECUTED = frozenset({ResultCode.OK, ResultCode.FOK_NOT_FILLABLE, ResultCode.POST_ONLY_WOULD_TAKE})
+EXECUTED_CODES = _EXECUTED = frozenset({ResultCode.OK, ResultCode.FOK_NOT_FILLABLE, ResultCode.POST_ONLY_WOULD_TAKE})
 NO_TRADES: tuple[Trade, ...] = ()
 NO_FILLS: tuple[Fill, ...] = ()
 
