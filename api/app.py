@@ -61,6 +61,10 @@ def create_app(config: Mapping[str, Any] | None = None, engine: MatchingEngine |
     app.wsgi_app = app.extensions["me_order_entry"] = OrderEntry(app, app.wsgi_app)  # type: ignore[method-assign]
     feed = feeds.FeedPublisher(socketio, engine, cfg["L2_INTERVAL_MS"] / 1000, cfg["L2_DEPTH"], metrics)
     app.extensions["me_feed"] = feed
+    store = app.extensions.get("me_store")
+    if store is not None and store.fsync == "always":
+        feed.journal = store  # publish only what the journal holds durably
+        store.on_commit.append(feed.wake)
     engine.add_event_listener(feed.on_event)
     if cfg["FEED_ENABLED"]:
         feed.start()

@@ -1,13 +1,17 @@
 """Socket.IO namespace ``/market``: subscriptions, and publishing engine events to rooms.
 
 The engine calls :meth:`FeedPublisher.on_event` inside its lock, so that method only
-appends to a queue.  A background task drains the queue and emits: ``trade`` and
+appends to a queue, with the journal position the event belongs to.  Under ``fsync=always``
+nothing leaves the queue before the journal holds its position durably (the store wakes the
+publisher after each commit), and a book snapshot is sent only once everything it shows is
+durable: a subscriber never sees a trade that a crash could take back.  A background task drains the queue and emits: ``trade`` and
 ``order_event`` to the symbol's room, and at most one conflated ``l2_update`` per
 symbol per interval, always built from the book's latest state.
 """
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -42,7 +46,8 @@ class FeedPublisher:
         self.interval_s = interval_s
         self.depth = depth
         self.metrics = metrics
-        self._queue: deque[Event] = deque()
+        self._queue: deque[tuple[int, Event]] = deque()  # (journal position, event)
+        self.journal: Any = None  # under fsync=always, the store: events wait until they are durable
         self._dirty: set[str] = set()
         self._last_l2: dict[str, float] = {}
         self._wake = threading.Event()
@@ -87,7 +92,8 @@ class FeedPublisher:
                 return
         elif not self._members.get(room_name("orders", symbol)):
             return
-        self._queue.append(event)
+        journal = self.journal
+        self._queue.append((journal.next_lsn - 1 if journal is not None else 0, event))
         self._wake.set()
 
     # ---- publishing ------------------------------------------------------------
@@ -98,6 +104,10 @@ class FeedPublisher:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Publish what has become publishable (the journal calls this after each commit)."""
         self._wake.set()
 
     def _run(self) -> None:
@@ -121,8 +131,9 @@ class FeedPublisher:
         queue, sio, engine = self._queue, self.socketio, self.engine
         emitted = {"trade": 0, "order_event": 0, "l2_update": 0}
         self.metrics.feed_queue.set(len(queue))
-        while queue:
-            event = queue.popleft()
+        durable = self.durable_position()
+        while queue and queue[0][0] <= durable:
+            _, event = queue.popleft()
             payload = engine.event_to_dict(event)
             if isinstance(event, TradeExecuted):
                 rooms = [r for r in (room_name("trades", event.symbol), room_name("trades", ALL_SYMBOLS))
@@ -136,19 +147,39 @@ class FeedPublisher:
         for symbol in list(self._dirty):
             if now - self._last_l2.get(symbol, 0.0) < self.interval_s:
                 continue
+            room = room_name("l2", symbol)
+            snap = self.durable_snapshot(symbol) if self.has_listeners(room) else None
+            if snap is None and self.has_listeners(room):
+                continue  # it shows changes not yet durable: sent after the next commit
             self._dirty.discard(symbol)
             self._last_l2[symbol] = now
-            room = room_name("l2", symbol)
-            if self.has_listeners(room):
-                sio.emit("l2_update", self.snapshot(symbol), namespace=NAMESPACE, to=room)
+            if snap is not None:
+                sio.emit("l2_update", snap, namespace=NAMESPACE, to=room)
                 emitted["l2_update"] += 1
         for name, count in emitted.items():
             if count:
                 self.metrics.feed_emits.labels(name).inc(count)
 
-    def snapshot(self, symbol: str) -> dict[str, Any]:
+    def durable_position(self) -> float:
+        """The journal position up to which events may be published (everything without a journal)."""
+        journal = self.journal
+        return journal.durable_lsn if journal is not None else math.inf
+
+    def durable_snapshot(self, symbol: str) -> dict[str, Any] | None:
+        """The book's top levels, or None if they show a change the journal does not yet hold durably."""
         snap = self.engine.get_book_snapshot(symbol, self.depth)
+        journal = self.journal
+        # read after the snapshot: every record the snapshot reflects is at or before this position
+        if journal is not None and journal.next_lsn - 1 > journal.durable_lsn:
+            return None
         snap["type"] = "snapshot"
+        return snap
+
+    def snapshot(self, symbol: str, wait_s: float = 2.0) -> dict[str, Any] | None:
+        """A durable snapshot for a new subscriber, waiting up to ``wait_s`` for the journal to catch up."""
+        snap = self.durable_snapshot(symbol)
+        if snap is None and self.journal is not None and self.journal.wait_durable(wait_s):
+            snap = self.durable_snapshot(symbol)
         return snap
 
 
@@ -205,7 +236,9 @@ def on_subscribe(data: Any = None) -> None:
     join_room(room)
     feed.joined(request.sid, room)  # type: ignore[attr-defined]
     if kind == "l2_updates":
-        emit("l2_update", feed.snapshot(symbol))
+        snap = feed.snapshot(symbol)
+        if snap is not None:
+            emit("l2_update", snap)
     emit("subscribed", {"type": kind, "symbol": None if symbol == ALL_SYMBOLS else symbol})
 
 

@@ -114,6 +114,7 @@ class Store:
         self._task: Any = None
         self._failed: BaseException | None = None
         self.failed = False  # CommandJournal: once a write has failed, the engine executes nothing
+        self.on_commit: list[Callable[[], None]] = []  # called after each commit (e.g. to publish what it made durable)
         self.reader: sqlite3.Connection | None = None  # a second connection for queries
 
     # ---- opening ---------------------------------------------------------------
@@ -239,6 +240,8 @@ class Store:
             self.durable_lsn = first + len(batch) - 1
         with self._cond:
             self._cond.notify_all()
+        for wake in self.on_commit:
+            wake()
 
     def _write(self, first: int, batch: list[bytes], rows: history.Taken) -> None:
         with self._write_lock:

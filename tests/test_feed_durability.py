@@ -1,0 +1,67 @@
+"""Under fsync=always no trade, order event or book update is published before the journal holds it durably."""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.test_durability import SYM, make_app, stop
+
+
+class Emits:
+    """Stands in for the Socket.IO server: records what would be sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, Any]] = []
+
+    def emit(self, name: str, payload: Any, namespace: str | None = None, to: Any = None) -> None:
+        self.sent.append((name, payload))
+
+
+def test_nothing_is_published_before_it_is_durable(tmp_path: Path) -> None:
+    app = make_app(tmp_path)  # fsync=always, feed publishing driven by hand below
+    c = app.test_client()
+    feed, store = app.extensions["me_feed"], app.extensions["me_store"]
+    emits = Emits()
+    feed.socketio = emits
+    feed.interval_s = 0.0  # a book update is due at every publish
+    for room in (f"trades:{SYM}", f"orders:{SYM}", f"l2:{SYM}"):
+        feed.joined("subscriber", room)
+    assert c.post("/order", json={"symbol": SYM, "side": "sell", "order_type": "limit", "quantity": "0.5",
+                                  "price": "30000"}).status_code == 200
+    feed.publish_pending()
+    before = len(emits.sent)
+    assert before >= 2  # the maker's order event and a book snapshot: durable, so published
+
+    release = threading.Event()
+    real_write = store._write_locked
+
+    def slow_write(*args: Any) -> None:
+        release.wait(10)  # the disk is slow: the commit has not happened yet
+        real_write(*args)
+
+    store._write_locked = slow_write
+    answers: list[int] = []
+    taker = threading.Thread(target=lambda: answers.append(c.post("/order", json={
+        "symbol": SYM, "side": "buy", "order_type": "market", "quantity": "0.2"}).status_code))
+    taker.start()
+    deadline = time.monotonic() + 5
+    while store.next_lsn - 1 <= store.durable_lsn and time.monotonic() < deadline:
+        time.sleep(0.01)  # the taker has executed and is waiting for its commit
+    assert store.next_lsn - 1 > store.durable_lsn
+    for _ in range(3):
+        feed.publish_pending()
+    assert emits.sent[before:] == [], emits.sent[before:]  # no trade, order event or book update yet
+    assert feed.snapshot(SYM, wait_s=0.1) is None
+    assert not answers  # nor the answer
+    release.set()
+    taker.join(10)
+    assert answers == [200]
+    feed.publish_pending()
+    names = [name for name, _ in emits.sent[before:]]
+    assert "trade" in names and "order_event" in names and "l2_update" in names, names
+    trade = next(p for n, p in emits.sent[before:] if n == "trade")
+    assert (trade["price"], trade["quantity"]) == ("30000.00", "0.20000000")
+    store._write_locked = real_write
+    stop(app)
