@@ -30,6 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
                             "off: keep nothing (in memory)")
     serve.add_argument("--fsync-batch-ms", type=int, default=None, help="batch policy: fsync interval (default 10)")
     serve.add_argument("--snapshot-interval", type=int, default=None, help="seconds between snapshots (default 300)")
+    serve.add_argument("--header-timeout", type=float, default=None,
+                       help="seconds a request head may take to arrive, from its start (default 10)")
+    serve.add_argument("--keepalive-timeout", type=float, default=None,
+                       help="seconds an idle kept-alive connection is kept open (default 5)")
+    serve.add_argument("--max-connections", type=int, default=None,
+                       help="simultaneous connections, WebSockets included; past it a 503 (default 10000)")
 
     journal = sub.add_parser("journal", help="check a data directory without starting the server")
     journal.add_argument("action", choices=["verify", "snapshot", "stats", "compact"],
@@ -78,11 +84,15 @@ def serve(args: argparse.Namespace) -> int:
         config["FSYNC_BATCH_MS"] = args.fsync_batch_ms
     if args.snapshot_interval is not None:
         config["SNAPSHOT_INTERVAL_S"] = args.snapshot_interval
+    for option, key in (("header_timeout", "HEADER_TIMEOUT_S"), ("keepalive_timeout", "KEEPALIVE_TIMEOUT_S"),
+                        ("max_connections", "MAX_CONNECTIONS")):
+        if getattr(args, option) is not None:
+            config[key] = getattr(args, option)
     from api.storage import StoreError
 
     try:
         app = create_app(config)
-    except StoreError as exc:
+    except (StoreError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     # Everything built so far (modules, the app, a recovered book) lives as long as the process,
@@ -100,21 +110,17 @@ def serve(args: argparse.Namespace) -> int:
         print(f"Durability: fsync={args.fsync} ({detail}); data: {store.path}", flush=True)
         print(app.extensions["me_recovery"].describe(), flush=True)
     print(f"Dashboard: http://{shown}:{args.port}/   API docs: http://{shown}:{args.port}/docs", flush=True)
-    kwargs: dict[str, object] = {"host": args.host, "port": args.port, "debug": False, "use_reloader": False, "log_output": False}
-    if args.async_mode == "threading":
-        kwargs["allow_unsafe_werkzeug"] = True
-    else:
-        from api.protocol import protocol_for
-
-        # eventlet's HTTP protocol with a lean header parser and POST /order answered directly.
-        kwargs["protocol"] = protocol_for(app.extensions["me_order_entry"])
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt  # same clean shutdown as Ctrl-C: final snapshot, journal closed
 
     signal.signal(signal.SIGTERM, stop)
     try:
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C and SIGTERM: a clean stop
-            socketio.run(app, **kwargs)  # type: ignore[arg-type]
+            if args.async_mode == "threading":
+                socketio.run(app, host=args.host, port=args.port, debug=False, use_reloader=False,
+                             log_output=False, allow_unsafe_werkzeug=True)
+            else:
+                _serve_eventlet(app, args.host, args.port)
     finally:
         print("Stopping" + (": writing a final snapshot" if store is not None else ""), flush=True)
         app.extensions["me_feed"].stop()
@@ -122,6 +128,22 @@ def serve(args: argparse.Namespace) -> int:
 
         close_store(app)
     return 0
+
+
+def _serve_eventlet(app: object, host: str, port: int) -> None:
+    from dataclasses import replace
+
+    from api.connections import ConnectionLimits, fit_open_files, serve_eventlet
+    from api.protocol import protocol_for
+
+    limits = ConnectionLimits.from_config(app.config)  # type: ignore[attr-defined]
+    limits = replace(limits, max_connections=fit_open_files(limits.max_connections))
+    print(f"Connections: at most {limits.max_connections}; request heads within {limits.header_timeout_s:g} s, "
+          f"idle keep-alive {limits.keepalive_timeout_s:g} s", flush=True)
+    # eventlet's HTTP protocol with a lean header parser, POST /order answered directly, and timeouts.
+    protocol = protocol_for(app.extensions["me_order_entry"], limits)  # type: ignore[attr-defined]
+    metrics = app.extensions["me_metrics"]  # type: ignore[attr-defined]
+    serve_eventlet(app, host, port, limits, protocol, on_refused=metrics.connections_refused.inc)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,16 +25,23 @@ DEFAULTS: dict[str, Any] = {
     "FSYNC": "always",                # always, batch or off (see api/storage/store.py)
     "FSYNC_BATCH_MS": 10,
     "SNAPSHOT_INTERVAL_S": 300,
+    # Connections (eventlet server; see api/connections.py and the README's "Limits")
+    "HEADER_TIMEOUT_S": 10.0,         # a request head must be complete this long after it starts
+    "KEEPALIVE_TIMEOUT_S": 5.0,       # an idle kept-alive connection is closed after this long
+    "MAX_CONNECTIONS": 10_000,        # simultaneous connections; past it a 503 with Retry-After
 }
 
 _INT_KEYS = {"PORT", "L2_INTERVAL_MS", "L2_DEPTH", "MAX_CONTENT_LENGTH", "HISTORY_LIMIT", "FSYNC_BATCH_MS",
-             "SNAPSHOT_INTERVAL_S"}
+             "SNAPSHOT_INTERVAL_S", "MAX_CONNECTIONS"}
+_FLOAT_KEYS = {"HEADER_TIMEOUT_S", "KEEPALIVE_TIMEOUT_S"}
 _BOOL_KEYS = {"RATE_LIMIT_ENABLED", "FEED_ENABLED"}
 
 
 def _coerce(key: str, value: Any) -> Any:
     if key in _INT_KEYS and isinstance(value, str):
         return int(value)
+    if key in _FLOAT_KEYS and isinstance(value, (str, int)):
+        return float(value)
     if key in _BOOL_KEYS and isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return value
@@ -55,6 +62,9 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
         raise ValueError(f"ASYNC_MODE must be 'eventlet' or 'threading', not {cfg['ASYNC_MODE']!r}")
     if cfg["FSYNC"] not in ("always", "batch", "off"):
         raise ValueError(f"FSYNC must be 'always', 'batch' or 'off', not {cfg['FSYNC']!r}")
+    for key in ("HEADER_TIMEOUT_S", "KEEPALIVE_TIMEOUT_S", "MAX_CONNECTIONS"):
+        if not cfg[key] > 0:
+            raise ValueError(f"{key} must be positive, not {cfg[key]!r}")
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = secrets.token_hex(32)
     return cfg

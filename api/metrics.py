@@ -27,6 +27,8 @@ class Metrics:
         self.sockets = Gauge("socketio_connected_clients", "Connected Socket.IO clients", registry=r)
         self.feed_queue = Gauge("feed_queue_depth", "Engine events waiting to be published", registry=r)
         self.feed_emits = Counter("feed_emits", "Socket.IO messages emitted", ["event"], registry=r)
+        self.connections_refused = Counter("http_connections_refused", "Connections answered 503 at the connection bound",
+                                           registry=r)
 
         # labels() builds and looks up a key under a lock on every call; the children it
         # returns are stable, so the order path keeps them in plain dicts.

@@ -1,0 +1,117 @@
+"""How many connections the eventlet server holds, and how long it waits for each.
+
+* Every connection runs in a green thread of one pool of ``MAX_CONNECTIONS``; past it a new
+  connection is answered ``503`` with ``Retry-After`` at once and closed, instead of waiting
+  unseen in the accept queue until a slot frees (eventlet's own pool blocks its accept loop).
+* The head and keep-alive timeouts themselves are applied by the protocol (``api/protocol.py``),
+  which reads them from :class:`ConnectionLimits`.
+* The process's open-file limit is raised to fit the bound, or the bound lowered to fit it.
+"""
+from __future__ import annotations
+
+import logging
+import resource
+import socket
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import eventlet
+import eventlet.green.socket
+import eventlet.greenpool
+import eventlet.wsgi
+
+log = logging.getLogger("api.connections")
+
+# File descriptors kept for everything that is not a client connection (the listening socket,
+# the journal's SQLite files, epoll, logs) and for connections being refused.
+RESERVED_FDS = 256
+MAX_REFUSING = 128       # refusals in flight at once; past that a connection is closed unanswered
+REFUSAL_LINGER_S = 1.0   # reading the refused request before closing, so the client sees the 503
+LISTEN_BACKLOG = 4096    # the kernel caps it at net.core.somaxconn
+
+
+@dataclass(frozen=True)
+class ConnectionLimits:
+    header_timeout_s: float    # a request head must be complete this long after it starts
+    keepalive_timeout_s: float  # an idle kept-alive connection is closed after this long
+    max_connections: int        # simultaneous connections, WebSockets included
+    retry_after_s: int = 1
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> ConnectionLimits:
+        return cls(float(config["HEADER_TIMEOUT_S"]), float(config["KEEPALIVE_TIMEOUT_S"]),
+                   int(config["MAX_CONNECTIONS"]))
+
+
+def refusal_response(retry_after_s: int) -> bytes:
+    body = (b'{"error":"the server is at its connection limit; retry later",'
+            b'"error_code":"SERVICE_UNAVAILABLE","reason":"TOO_MANY_CONNECTIONS"}')
+    return (b"HTTP/1.1 503 SERVICE UNAVAILABLE\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\nRetry-After: %d\r\nConnection: close\r\n\r\n%s"
+            % (len(body), retry_after_s, body))
+
+
+class ConnectionPool(eventlet.greenpool.GreenPool):
+    """A GreenPool whose ``spawn`` never blocks: a connection past the bound is refused."""
+
+    def __init__(self, size: int, retry_after_s: int = 1, on_refused: Callable[[], None] | None = None) -> None:
+        super().__init__(size)
+        self.response = refusal_response(retry_after_s)
+        self.refusing = 0
+        self.refused = 0
+        self.on_refused = on_refused
+
+    def spawn(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if self.free() > 0:
+            return super().spawn(function, *args, **kwargs)
+        conn_state = args[0]  # eventlet.wsgi's [address, socket, state]
+        self.refused += 1
+        if self.on_refused is not None:
+            self.on_refused()
+        return eventlet.spawn(self._refuse, conn_state[1])
+
+    def _refuse(self, sock: Any) -> None:
+        if self.refusing >= MAX_REFUSING:
+            return  # eventlet.wsgi closes the socket when this returns
+        self.refusing += 1
+        try:
+            sock.settimeout(REFUSAL_LINGER_S)
+            sock.sendall(self.response)
+            sock.shutdown(socket.SHUT_WR)
+            # Read what the client sends until it closes (or the linger ends): closing with
+            # unread input would reset the connection and could destroy the 503 before it is read.
+            with eventlet.Timeout(REFUSAL_LINGER_S, False):
+                while sock.recv(65536):
+                    pass
+        except OSError:
+            pass
+        finally:
+            self.refusing -= 1
+
+
+def fit_open_files(max_connections: int) -> int:
+    """Raise the soft open-file limit to fit ``max_connections``; the bound that fits, if lower."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = max_connections + MAX_REFUSING + RESERVED_FDS
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        new_soft = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (new_soft, hard))
+            soft = new_soft
+        except (ValueError, OSError):
+            pass
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return max_connections
+    fitted = max(1, soft - MAX_REFUSING - RESERVED_FDS)
+    log.warning("open-file limit %d: connections bounded at %d instead of %d", soft, fitted, max_connections)
+    return fitted
+
+
+def serve_eventlet(app: Any, host: str, port: int, limits: ConnectionLimits, protocol: type,
+                   on_refused: Callable[[], None] | None = None) -> None:
+    """Serve ``app`` on eventlet's WSGI server with ``limits``, until interrupted."""
+    family, _, _, _, address = eventlet.green.socket.getaddrinfo(host, port)[0]
+    listener = eventlet.listen(address, family, backlog=LISTEN_BACKLOG)
+    pool = ConnectionPool(limits.max_connections, limits.retry_after_s, on_refused)
+    eventlet.wsgi.server(listener, app, custom_pool=pool, protocol=protocol, log_output=False, debug=False)
+

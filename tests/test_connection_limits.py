@@ -1,0 +1,118 @@
+"""Connection limits of the eventlet server (api/connections.py, api/protocol.py) over loopback:
+idle and slowloris floods beside a fresh client, the keep-alive timeout, the connection bound."""
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from api.config import load_config
+from scripts.flood import Flood, probe
+from tests.servers import ROOT, free_port, running_server
+
+HEADER_S = 1.0
+KEEPALIVE_S = 1.0
+SLACK_S = 1.0  # scheduling on a shared 2-core machine, and the flood's own 50 ms poll
+
+
+def _port(url: str) -> int:
+    return int(url.rsplit(":", 1)[1])
+
+
+def test_floods_are_closed_in_time_and_a_fresh_client_keeps_getting_answers() -> None:
+    with running_server("--header-timeout", str(HEADER_S), "--keepalive-timeout", str(KEEPALIVE_S),
+                        "--max-connections", "1000") as url:
+        # slow lines every 0.3 s: each read succeeds, only a deadline on the whole head stops them
+        flood = Flood("127.0.0.1", _port(url), idle=150, slow=150, slow_interval_s=0.3).start()
+        try:
+            assert flood.ready.wait(20)
+            result = probe("127.0.0.1", _port(url), duration_s=4.0, rate=20)
+        finally:
+            stats = flood.stop()
+    assert result.failures == []
+    assert len(result.latencies_s["GET /health"]) == 40 and len(result.latencies_s["POST /order"]) == 40
+    assert result.percentile_ms("GET /health", 1.0) < 1000 and result.percentile_ms("POST /order", 1.0) < 1000
+    for kind in ("idle", "slow"):
+        closed = stats.closed_by_server[kind]
+        assert len(closed) >= 150, f"{kind}: only {len(closed)} connections were closed by the server"
+        assert max(closed) < HEADER_S + SLACK_S, f"{kind}: a connection lived {max(closed):.2f} s"
+        assert max(stats.open_at_end[kind]) < HEADER_S + SLACK_S
+        assert min(closed) > HEADER_S * 0.8, f"{kind}: closed after {min(closed):.2f} s, before its timeout"
+
+
+def _request(sock: socket.socket, path: str = "/health") -> bytes:
+    sock.sendall(b"GET %s HTTP/1.1\r\nHost: t\r\n\r\n" % path.encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head
+
+
+def test_keepalive_idle_timeout_closes_an_idle_connection_and_spares_a_busy_one() -> None:
+    with running_server("--header-timeout", "5", "--keepalive-timeout", str(KEEPALIVE_S)) as url:
+        busy = socket.create_connection(("127.0.0.1", _port(url)), timeout=5)
+        idle = socket.create_connection(("127.0.0.1", _port(url)), timeout=5)
+        with busy, idle:
+            assert _request(idle).startswith(b"HTTP/1.1 200")
+            started = time.monotonic()
+            for _ in range(5):  # 2.5 s on one connection, never idle for the timeout
+                assert _request(busy).startswith(b"HTTP/1.1 200")
+                time.sleep(KEEPALIVE_S / 2)
+            assert idle.recv(1) == b""  # closed, with nothing sent
+            waited = time.monotonic() - started
+            assert waited < KEEPALIVE_S + 5 * 0.05 + 2.5 + SLACK_S
+            # a kept-alive connection that starts a request gets the header timeout for it, not less
+            assert _request(busy).startswith(b"HTTP/1.1 200")
+            busy.sendall(b"GET /health HTTP/1.1\r\n")
+            time.sleep(KEEPALIVE_S + 0.5)
+            busy.sendall(b"Host: t\r\n\r\n")
+            assert busy.recv(65536).startswith(b"HTTP/1.1 200")
+
+
+def test_past_the_connection_bound_a_new_connection_gets_a_fast_503() -> None:
+    bound = 40
+    with running_server("--max-connections", str(bound), "--header-timeout", "30") as url:
+        port = _port(url)
+        held = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(bound)]
+        try:
+            time.sleep(0.3)  # every held connection accepted and in the pool
+            for _ in range(3):
+                started = time.monotonic()
+                with socket.create_connection(("127.0.0.1", port), timeout=3) as extra:
+                    extra.sendall(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+                    answer = b""
+                    while chunk := extra.recv(65536):
+                        answer += chunk
+                elapsed = time.monotonic() - started
+                head, _, body = answer.partition(b"\r\n\r\n")
+                assert head.startswith(b"HTTP/1.1 503"), answer[:200]
+                assert b"\r\nRetry-After: 1\r\n" in head + b"\r\n"
+                assert b'"error_code":"SERVICE_UNAVAILABLE"' in body and b"TOO_MANY_CONNECTIONS" in body
+                assert elapsed < 0.5, f"the 503 took {elapsed:.3f} s"
+        finally:
+            for sock in held:
+                sock.close()
+        time.sleep(0.3)
+        with socket.create_connection(("127.0.0.1", port), timeout=3) as again:
+            assert _request(again).startswith(b"HTTP/1.1 200")
+            assert _request(again, "/metrics").startswith(b"HTTP/1.1 200")
+
+
+def test_limits_come_from_the_environment_and_are_checked() -> None:
+    cfg = load_config(environ={"ME_HEADER_TIMEOUT_S": "2.5", "ME_KEEPALIVE_TIMEOUT_S": "7",
+                               "ME_MAX_CONNECTIONS": "123"})
+    assert (cfg["HEADER_TIMEOUT_S"], cfg["KEEPALIVE_TIMEOUT_S"], cfg["MAX_CONNECTIONS"]) == (2.5, 7.0, 123)
+    defaults = load_config(environ={})
+    assert (defaults["HEADER_TIMEOUT_S"], defaults["KEEPALIVE_TIMEOUT_S"], defaults["MAX_CONNECTIONS"]) == (10, 5, 10_000)
+    with pytest.raises(ValueError, match="MAX_CONNECTIONS"):
+        load_config({"MAX_CONNECTIONS": 0}, environ={})
+    out = subprocess.run([sys.executable, "-m", "api", "--port", str(free_port()), "--fsync", "off",
+                          "--header-timeout", "-1"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert out.returncode == 2 and "HEADER_TIMEOUT_S must be positive" in out.stderr
