@@ -28,6 +28,7 @@ RESERVED_FDS = 256
 MAX_REFUSING = 128       # refusals in flight at once; past that a connection is closed unanswered
 REFUSAL_LINGER_S = 1.0   # reading the refused request before closing, so the client sees the 503
 LISTEN_BACKLOG = 4096    # the kernel caps it at net.core.somaxconn
+SHUTDOWN_GRACE_S = 3.0   # on stop, connections still open after this are closed
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,17 @@ class ConnectionPool(eventlet.greenpool.GreenPool):
         if self.on_refused is not None:
             self.on_refused()
         return eventlet.spawn(self._refuse, conn_state[1])
+
+    def waitall(self) -> None:
+        """On stop: give requests in flight a moment, then close whatever is still open.
+
+        eventlet.wsgi waits for every connection to end on its own, which an idle client,
+        a slow one or a WebSocket could make last as long as they like.
+        """
+        with eventlet.Timeout(SHUTDOWN_GRACE_S, False):
+            super().waitall()
+        for thread in list(self.coroutines_running):
+            thread.kill()
 
     def _refuse(self, sock: Any) -> None:
         if self.refusing >= MAX_REFUSING:

@@ -2,6 +2,7 @@
 idle and slowloris floods beside a fresh client, the keep-alive timeout, the connection bound."""
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import pytest
 
 from api.config import load_config
 from scripts.flood import Flood, probe
-from tests.servers import ROOT, free_port, running_server
+from tests.servers import ROOT, free_port, running_server, server_process
 
 HEADER_S = 1.0
 KEEPALIVE_S = 1.0
@@ -116,3 +117,19 @@ def test_limits_come_from_the_environment_and_are_checked() -> None:
     out = subprocess.run([sys.executable, "-m", "api", "--port", str(free_port()), "--fsync", "off",
                           "--header-timeout", "-1"], cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert out.returncode == 2 and "HEADER_TIMEOUT_S must be positive" in out.stderr
+
+
+def test_a_stop_does_not_wait_for_idle_or_slow_connections() -> None:
+    with server_process("--header-timeout", "60") as (url, proc):
+        flood = Flood("127.0.0.1", _port(url), idle=50, slow=50, slow_interval_s=0.3, reopen=False).start()
+        try:
+            assert flood.ready.wait(20)
+            time.sleep(0.5)
+            started = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+            stopped_in = time.monotonic() - started
+        finally:
+            flood.stop()
+    assert proc.returncode == 0
+    assert stopped_in < 10, f"the server took {stopped_in:.1f} s to stop"
