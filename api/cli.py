@@ -36,6 +36,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="seconds an idle kept-alive connection is kept open (default 5)")
     serve.add_argument("--max-connections", type=int, default=None,
                        help="simultaneous connections, WebSockets included; past it a 503 (default 10000)")
+    serve.add_argument("--ws-max-message-bytes", type=int, default=None,
+                       help="largest Socket.IO message accepted from a client (default 16384)")
+    serve.add_argument("--ws-max-pending", type=int, default=None,
+                       help="messages queued for a Socket.IO client past which it is disconnected (default 1000)")
+    serve.add_argument("--ws-send-buffer-bytes", type=int, default=None,
+                       help="kernel send buffer of a WebSocket connection (default 65536)")
+    serve.add_argument("--ws-subscribe-rate", type=float, default=None,
+                       help="subscribe/unsubscribe messages a second per Socket.IO connection (default 20)")
 
     journal = sub.add_parser("journal", help="check a data directory without starting the server")
     journal.add_argument("action", choices=["verify", "snapshot", "stats", "compact"],
@@ -85,7 +93,9 @@ def serve(args: argparse.Namespace) -> int:
     if args.snapshot_interval is not None:
         config["SNAPSHOT_INTERVAL_S"] = args.snapshot_interval
     for option, key in (("header_timeout", "HEADER_TIMEOUT_S"), ("keepalive_timeout", "KEEPALIVE_TIMEOUT_S"),
-                        ("max_connections", "MAX_CONNECTIONS")):
+                        ("max_connections", "MAX_CONNECTIONS"), ("ws_max_message_bytes", "WS_MAX_MESSAGE_BYTES"),
+                        ("ws_max_pending", "WS_MAX_PENDING_MESSAGES"), ("ws_subscribe_rate", "WS_SUBSCRIBE_RATE"),
+                        ("ws_send_buffer_bytes", "WS_SEND_BUFFER_BYTES")):
         if getattr(args, option) is not None:
             config[key] = getattr(args, option)
     from api.storage import StoreError

@@ -36,12 +36,13 @@ class ConnectionLimits:
     header_timeout_s: float    # a request head must be complete this long after it starts
     keepalive_timeout_s: float  # an idle kept-alive connection is closed after this long
     max_connections: int        # simultaneous connections, WebSockets included
+    ws_send_buffer_bytes: int = 64 * 1024  # kernel send buffer of a WebSocket (none: autotuned to MiBs)
     retry_after_s: int = 1
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> ConnectionLimits:
         return cls(float(config["HEADER_TIMEOUT_S"]), float(config["KEEPALIVE_TIMEOUT_S"]),
-                   int(config["MAX_CONNECTIONS"]))
+                   int(config["MAX_CONNECTIONS"]), int(config["WS_SEND_BUFFER_BYTES"]))
 
 
 def refusal_response(retry_after_s: int) -> bytes:

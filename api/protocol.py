@@ -5,6 +5,8 @@
 * ``POST /order`` with a Content-Length is answered right after its headers, without
   building a WSGI environ: the body is read, :meth:`OrderEntry.respond` answers (same
   contract, limits and metrics as the WSGI path) and the response goes out in one write.
+* A WebSocket upgrade gets a fixed kernel send buffer, so that a client that stops reading
+  shows up in its Engine.IO queue (``api/feed_limits.py``) after kilobytes, not megabytes.
 * A request head (and a direct order's body) must arrive within ``header_timeout_s`` of its
   start, and a kept-alive connection may wait ``keepalive_timeout_s`` for the next request's
   first byte (``api/connections.py``); eventlet itself waits forever for either.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import errno
 import random
+import socket
 import time
 from typing import IO
 
@@ -153,6 +156,10 @@ class HttpProtocol(eventlet.wsgi.HttpProtocol):
                 self._answer_order(self.order_entry, int(length), headers, connection)
                 return False
         self._head_received()
+        if headers.get("upgrade", "").lower() == "websocket":
+            # Linux autotunes a send buffer up to MiBs, thousands of messages a stalled
+            # subscriber would hold before its Engine.IO queue (the bounded one) even grows.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.limits.ws_send_buffer_bytes)
         return True
 
     def _answer_order(self, entry: OrderEntry, length: int, headers: RequestHeaders, connection: str) -> None:
