@@ -127,8 +127,11 @@ def serve(args: argparse.Namespace) -> int:
     try:
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C and SIGTERM: a clean stop
             if args.async_mode == "threading":
+                from api.threading_server import request_handler
+
                 socketio.run(app, host=args.host, port=args.port, debug=False, use_reloader=False,
-                             log_output=False, allow_unsafe_werkzeug=True)
+                             log_output=False, allow_unsafe_werkzeug=True,
+                             request_handler=request_handler(app.config["HEADER_TIMEOUT_S"]))
             else:
                 _serve_eventlet(app, args.host, args.port)
     finally:

@@ -133,3 +133,26 @@ def test_a_stop_does_not_wait_for_idle_or_slow_connections() -> None:
             flood.stop()
     assert proc.returncode == 0
     assert stopped_in < 10, f"the server took {stopped_in:.1f} s to stop"
+
+
+def test_threading_mode_closes_idle_connections_and_keeps_websockets() -> None:
+    import socketio as sio_client
+
+    with running_server("--async-mode", "threading", "--header-timeout", str(HEADER_S)) as url:
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", _port(url)), timeout=5) as idle:
+            assert idle.recv(1) == b""
+        assert time.monotonic() - started < HEADER_S + SLACK_S
+        client = sio_client.Client()
+        pongs: list[dict] = []
+        client.on("pong", pongs.append, namespace="/market")
+        client.connect(url, namespaces=["/market"], transports=["websocket"], wait_timeout=5)
+        try:
+            time.sleep(HEADER_S * 2.5)  # quiet for longer than the timeout
+            client.emit("ping", {"timestamp": 1}, namespace="/market")
+            deadline = time.monotonic() + 5
+            while not pongs and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert pongs and pongs[0]["client_timestamp"] == 1
+        finally:
+            client.disconnect()
