@@ -156,3 +156,27 @@ def test_threading_mode_closes_idle_connections_and_keeps_websockets() -> None:
             assert pongs and pongs[0]["client_timestamp"] == 1
         finally:
             client.disconnect()
+
+
+def test_the_bound_is_lowered_to_fit_the_open_file_limit() -> None:
+    import resource
+
+    def low_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (600, 600))
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "api", "--port", str(port), "--fsync", "off", "--log-level", "WARNING",
+                             "--max-connections", "5000"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, preexec_fn=low_limit)
+    try:
+        assert proc.stdout is not None
+        lines = []
+        while len(lines) < 10 and not (lines and lines[-1].startswith("Connections:")):
+            lines.append(proc.stdout.readline())
+        assert lines[-1].startswith("Connections: at most 216;"), lines  # 600 - 128 refusing - 256 reserved
+        assert any("open-file limit 600: connections bounded at 216 instead of 5000" in line for line in lines)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=15)
+        if proc.stdout:
+            proc.stdout.close()
