@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 
 from api.config import load_config
@@ -158,11 +159,17 @@ def test_threading_mode_closes_idle_connections_and_keeps_websockets() -> None:
             client.disconnect()
 
 
-def test_the_bound_is_lowered_to_fit_the_open_file_limit() -> None:
+@pytest.mark.parametrize("hard, expected", [(600, 216), (None, 5000)], ids=["hard-limit-low", "soft-limit-raised"])
+def test_the_open_file_limit_is_raised_or_the_bound_lowered_to_fit(hard: int | None, expected: int) -> None:
     import resource
 
+    if hard is None:  # keep this process's hard limit, which must fit the bound
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        if hard != resource.RLIM_INFINITY and hard < 5000 + 128 + 256:
+            pytest.skip(f"the hard open-file limit here is {hard}")
+
     def low_limit() -> None:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (600, 600))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (600, hard))
 
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "api", "--port", str(port), "--fsync", "off", "--log-level", "WARNING",
@@ -170,11 +177,14 @@ def test_the_bound_is_lowered_to_fit_the_open_file_limit() -> None:
                             text=True, preexec_fn=low_limit)
     try:
         assert proc.stdout is not None
-        lines = []
+        lines: list[str] = []
         while len(lines) < 10 and not (lines and lines[-1].startswith("Connections:")):
             lines.append(proc.stdout.readline())
-        assert lines[-1].startswith("Connections: at most 216;"), lines  # 600 - 128 refusing - 256 reserved
-        assert any("open-file limit 600: connections bounded at 216 instead of 5000" in line for line in lines)
+        assert lines[-1].startswith(f"Connections: at most {expected};"), lines  # 600 - 128 refusing - 256 reserved
+        lowered = any("open-file limit 600: connections bounded at 216 instead of 5000" in line for line in lines)
+        assert lowered == (expected == 216)
+        soft_now = psutil.Process(proc.pid).rlimit(resource.RLIMIT_NOFILE)[0]
+        assert soft_now == (600 if expected == 216 else 5000 + 128 + 256)
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=15)
