@@ -120,10 +120,23 @@ def serve(args: argparse.Namespace) -> int:
         print(f"Durability: fsync={args.fsync} ({detail}); data: {store.path}", flush=True)
         print(app.extensions["me_recovery"].describe(), flush=True)
     print(f"Dashboard: http://{shown}:{args.port}/   API docs: http://{shown}:{args.port}/docs", flush=True)
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt  # same clean shutdown as Ctrl-C: final snapshot, journal closed
+    if args.async_mode == "eventlet":
+        import eventlet.hubs
+        import greenlet
+
+        main_greenlet = greenlet.getcurrent()
+
+        def stop(signum: int, frame: object) -> None:
+            # Raised in the main green thread (the accept loop), never in whatever connection's
+            # code the signal interrupted: a Socket.IO handler there would catch and log it, and
+            # the server would keep running.
+            eventlet.hubs.get_hub().schedule_call_global(0, main_greenlet.throw, KeyboardInterrupt)
+    else:
+        def stop(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt  # same clean shutdown as Ctrl-C: final snapshot, journal closed
 
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C and SIGTERM: a clean stop
             if args.async_mode == "threading":
