@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import multiprocessing
+import os
 import resource
 import shutil
 import statistics
@@ -68,6 +69,19 @@ def _flood_process(port: int, idle: int, slow: int, hold_s: float, ready: multip
                  "closed": stats.closed_by_server, "open_at_end": stats.open_at_end})
 
 
+def listen_overflows() -> int | None:
+    """Linux's count of connections dropped because an accept queue was full (all sockets)."""
+    try:
+        lines = Path("/proc/net/netstat").read_text().splitlines()
+    except OSError:
+        return None
+    for names, values in zip(lines[::2], lines[1::2]):
+        if names.startswith("TcpExt:"):
+            table = dict(zip(names.split()[1:], values.split()[1:]))
+            return int(table["ListenOverflows"]) if "ListenOverflows" in table else None
+    return None
+
+
 def _lifetimes(values: list[float]) -> str:
     if not values:
         return "none"
@@ -91,8 +105,14 @@ def run_flood(args: argparse.Namespace) -> int:
         if not ready.wait(180):
             print("the flood could not open its connections", file=sys.stderr)
             return 1
+        # connect() returns once the kernel has the connection, before the server accepts it:
+        # start measuring when the server holds the whole flood, not while it still takes it in.
+        deadline = time.monotonic() + 60
+        while server_proc.num_fds() < args.idle + args.slow and time.monotonic() < deadline:
+            time.sleep(0.1)
         opened_at = time.monotonic()
         cpu_before = sum(server_proc.cpu_times()[:2])
+        overflows_before = listen_overflows()
         print(f"flood of {args.idle} idle + {args.slow} slowloris connections open after warm-up; "
               f"fresh client for {args.duration:g} s at {args.rate:g} requests/s", flush=True)
         result = probe("127.0.0.1", port, args.duration, args.rate, timeout_s=5.0)
@@ -100,7 +120,11 @@ def run_flood(args: argparse.Namespace) -> int:
         flooder.join(timeout=30)
         elapsed = time.monotonic() - opened_at
         cpu = sum(server_proc.cpu_times()[:2]) - cpu_before
-        print(f"measured over {elapsed:.1f} s; the server used {cpu:.1f} s of CPU ({100 * cpu / elapsed:.0f}% of a core)")
+        overflows = listen_overflows()
+        print(f"measured over {elapsed:.1f} s; the server used {cpu:.1f} s of CPU ({100 * cpu / elapsed:.0f}% of a core); "
+              f"load average {os.getloadavg()[0]:.2f}")
+        if overflows is not None and overflows_before is not None:
+            print(f"connections dropped by a full accept queue (whole machine): {overflows - overflows_before}")
     total = sum(len(v) for v in result.latencies_s.values()) + len(result.failures)
     ok = total - len(result.failures)
     print(f"fresh client: {ok}/{total} answered 200 ({100 * ok / total:.2f}%)")
