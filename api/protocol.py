@@ -18,26 +18,17 @@ exactly as before.
 from __future__ import annotations
 
 import errno
-import random
 import socket
 import time
 from typing import IO
 
 import eventlet.wsgi
 
-from api.connections import ConnectionLimits
+from api.connections import ConnectionLimits, spread
 from api.http_headers import BadHeaders, RequestHeaders, read_headers
 from api.order_entry import REASONS, OrderEntry
 
 _BROKEN = {errno.EPIPE, errno.ECONNRESET, errno.ESHUTDOWN, errno.EBADF}
-# Each timeout is drawn between 90% and 100% of its setting: a flood opened all at once is then
-# closed over a tenth of the timeout rather than in one turn of the event loop, which (with its
-# reconnections) would stall every other connection for a few hundred milliseconds.
-TIMEOUT_SPREAD = 0.1
-
-
-def _spread(seconds: float) -> float:
-    return seconds * (1.0 - TIMEOUT_SPREAD * random.random())
 
 
 class _DateHeader:
@@ -80,8 +71,14 @@ class HttpProtocol(eventlet.wsgi.HttpProtocol):
             # timeout to complete. The first request has the header timeout in all.
             if self._requests_started and not self._next_request_began():
                 return ""
+            if self._requests_started == 0 and len(self.conn_state) > 3:
+                # It waited for its first byte before this thread started (api/connections.py):
+                # the head's deadline was set at accept.
+                head_s = max(0.0, self.conn_state[3] - time.monotonic())
+            else:
+                head_s = spread(limits.header_timeout_s)
             self._requests_started += 1
-            self._head_timer = eventlet.Timeout(_spread(limits.header_timeout_s), HeadTimeout("request head too slow"))
+            self._head_timer = eventlet.Timeout(head_s, HeadTimeout("request head too slow"))
             return self.rfile.readline(self.server.url_length_limit)
         except OSError:  # timeouts included; eventlet.wsgi closes the connection on ""
             self.close_connection = True
@@ -91,7 +88,7 @@ class HttpProtocol(eventlet.wsgi.HttpProtocol):
         """Whether a byte of the next request arrived within the keep-alive timeout."""
         # eventlet.Timeout rather than a socket timeout: eventlet's socket timeout leaves a
         # reference cycle (exception, traceback, timer) behind for the collector every time.
-        with eventlet.Timeout(_spread(self.limits.keepalive_timeout_s), False):
+        with eventlet.Timeout(spread(self.limits.keepalive_timeout_s), False):
             return bool(self.rfile.peek(1))
         return False
 

@@ -206,3 +206,30 @@ def test_the_open_file_limit_is_raised_or_the_bound_lowered_to_fit(hard: int | N
         proc.wait(timeout=15)
         if proc.stdout:
             proc.stdout.close()
+
+
+def test_a_connection_that_waits_before_its_first_byte_keeps_its_deadline_from_accept() -> None:
+    with running_server("--header-timeout", str(HEADER_S)) as url:
+        with socket.create_connection(("127.0.0.1", _port(url)), timeout=5) as sock:
+            started = time.monotonic()
+            time.sleep(HEADER_S * 0.6)  # no green thread yet: the wait is the pool's
+            closed_at = None
+            try:
+                sock.sendall(b"GET /health HTTP/1.1\r\n")
+                for i in range(40):  # a header line every 50 ms, never the end of the head
+                    sock.sendall(b"X-%d: v\r\n" % i)
+                    time.sleep(0.05)
+            except OSError:
+                closed_at = time.monotonic() - started
+            if closed_at is None:
+                sock.settimeout(2)
+                assert sock.recv(1) == b""
+                closed_at = time.monotonic() - started
+        assert HEADER_S * 0.85 < closed_at < HEADER_S + 0.4, f"closed {closed_at:.2f} s after connecting"
+
+
+def test_the_eventlet_internals_used_are_there() -> None:
+    script = "import eventlet; from api.connections import check_eventlet; check_eventlet(); print('ok')"
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", script], cwd=ROOT, capture_output=True, text=True,
+                         timeout=30)
+    assert out.stdout.strip() == "ok", out.stderr[-2000:]
