@@ -121,10 +121,10 @@ def serve(args: argparse.Namespace) -> int:
         print(app.extensions["me_recovery"].describe(), flush=True)
     print(f"Dashboard: http://{shown}:{args.port}/   API docs: http://{shown}:{args.port}/docs", flush=True)
     if args.async_mode == "eventlet":
+        import eventlet
         import eventlet.hubs
-        import greenlet
 
-        main_greenlet = greenlet.getcurrent()
+        main_greenlet = eventlet.getcurrent()
 
         def stop(signum: int, frame: object) -> None:
             # Raised in the main green thread (the accept loop), never in whatever connection's
