@@ -12,6 +12,7 @@ from api.config import load_config
 from api.durability import attach_store
 from api.errors import register_error_handlers
 from api.extensions import limiter, socketio
+from api.feed_limits import check_internals
 from api.logs import configure_logging
 from api.metrics import init_metrics
 from api.order_entry import OrderEntry
@@ -56,10 +57,13 @@ def create_app(config: Mapping[str, Any] | None = None, engine: MatchingEngine |
         limiter.exempt(app.view_functions[name])
 
     origins = [o.strip() for o in cfg["CORS_ORIGINS"].split(",") if o.strip()]
-    socketio.init_app(app, async_mode=cfg["ASYNC_MODE"], cors_allowed_origins=origins or None)
+    socketio.init_app(app, async_mode=cfg["ASYNC_MODE"], cors_allowed_origins=origins or None,
+                      max_http_buffer_size=cfg["WS_MAX_MESSAGE_BYTES"])
+    check_internals(socketio.server)
     attach_store(app, engine, cfg, socketio.start_background_task)
     app.wsgi_app = app.extensions["me_order_entry"] = OrderEntry(app, app.wsgi_app)  # type: ignore[method-assign]
-    feed = feeds.FeedPublisher(socketio, engine, cfg["L2_INTERVAL_MS"] / 1000, cfg["L2_DEPTH"], metrics)
+    feed = feeds.FeedPublisher(socketio, engine, cfg["L2_INTERVAL_MS"] / 1000, cfg["L2_DEPTH"], metrics,
+                               max_pending=cfg["WS_MAX_PENDING_MESSAGES"], subscribe_rate=cfg["WS_SUBSCRIBE_RATE"])
     app.extensions["me_feed"] = feed
     store = app.extensions.get("me_store")
     if store is not None and store.fsync == "always":

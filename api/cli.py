@@ -45,6 +45,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--snapshot-mode", choices=["fork", "inline"], default=None,
                        help="fork (default): periodic snapshots are built by a copy-on-write child process, so "
                             "matching pauses only for the fork; inline: built under the engine lock")
+    serve.add_argument("--header-timeout", type=float, default=None,
+                       help="seconds a request head may take to arrive, from its start (default 10)")
+    serve.add_argument("--keepalive-timeout", type=float, default=None,
+                       help="seconds an idle kept-alive connection is kept open (default 5)")
+    serve.add_argument("--max-connections", type=int, default=None,
+                       help="simultaneous connections, WebSockets included; past it a 503 (default 10000)")
+    serve.add_argument("--ws-max-message-bytes", type=int, default=None,
+                       help="largest Socket.IO message accepted from a client (default 16384)")
+    serve.add_argument("--ws-max-pending", type=int, default=None,
+                       help="messages queued for a Socket.IO client past which it is disconnected (default 1000)")
+    serve.add_argument("--ws-send-buffer-bytes", type=int, default=None,
+                       help="kernel send buffer of a WebSocket connection (default 65536)")
+    serve.add_argument("--ws-subscribe-rate", type=float, default=None,
+                       help="subscribe/unsubscribe messages a second per Socket.IO connection (default 20)")
 
     journal = sub.add_parser("journal", help="check a data directory without starting the server")
     journal.add_argument("action", choices=["verify", "snapshot", "stats", "compact", "truncate"],
@@ -99,11 +113,17 @@ def serve(args: argparse.Namespace) -> int:
         config["SNAPSHOT_MODE"] = args.snapshot_mode
     if args.history_retention is not None:
         config["HISTORY_RETENTION"] = args.history_retention
+    for option, key in (("header_timeout", "HEADER_TIMEOUT_S"), ("keepalive_timeout", "KEEPALIVE_TIMEOUT_S"),
+                        ("max_connections", "MAX_CONNECTIONS"), ("ws_max_message_bytes", "WS_MAX_MESSAGE_BYTES"),
+                        ("ws_max_pending", "WS_MAX_PENDING_MESSAGES"), ("ws_subscribe_rate", "WS_SUBSCRIBE_RATE"),
+                        ("ws_send_buffer_bytes", "WS_SEND_BUFFER_BYTES")):
+        if getattr(args, option) is not None:
+            config[key] = getattr(args, option)
     from api.storage import StoreError
 
     try:
         app = create_app(config)
-    except StoreError as exc:
+    except (StoreError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     # Everything built so far (modules, the app, a recovered book) lives as long as the process,
@@ -121,23 +141,34 @@ def serve(args: argparse.Namespace) -> int:
         # what recovery found is in the log (api.durability), once
         print(f"Durability: fsync={args.fsync} ({detail}); data: {store.path}", flush=True)
     print(f"Dashboard: http://{shown}:{args.port}/   API docs: http://{shown}:{args.port}/docs", flush=True)
-    kwargs: dict[str, object] = {"host": args.host, "port": args.port, "debug": False, "use_reloader": False, "log_output": False}
-    if args.async_mode == "threading":
-        kwargs["allow_unsafe_werkzeug"] = True
-    else:
-        from api.protocol import protocol_for
+    if args.async_mode == "eventlet":
+        import eventlet
+        import eventlet.hubs
 
-        # eventlet's HTTP protocol with a lean header parser and POST /order answered directly.
-        kwargs["protocol"] = protocol_for(app.extensions["me_order_entry"])
-    def stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt  # same clean shutdown as Ctrl-C: final snapshot, journal closed
+        main_greenlet = eventlet.getcurrent()
+
+        def stop(signum: int, frame: object) -> None:
+            # Raised in the main green thread (the accept loop), never in whatever connection's
+            # code the signal interrupted: a Socket.IO handler there would catch and log it, and
+            # the server would keep running.
+            eventlet.hubs.get_hub().schedule_call_global(0, main_greenlet.throw, KeyboardInterrupt)
+    else:
+        def stop(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt  # same clean shutdown as Ctrl-C: final snapshot, journal closed
 
     signal.signal(signal.SIGTERM, stop)
     # Set explicitly: a server started in the background by a script inherits SIGINT ignored.
     signal.signal(signal.SIGINT, stop)
     try:
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C and SIGTERM: a clean stop
-            socketio.run(app, **kwargs)  # type: ignore[arg-type]
+            if args.async_mode == "threading":
+                from api.threading_server import request_handler
+
+                socketio.run(app, host=args.host, port=args.port, debug=False, use_reloader=False,
+                             log_output=False, allow_unsafe_werkzeug=True,
+                             request_handler=request_handler(app.config["HEADER_TIMEOUT_S"]))
+            else:
+                _serve_eventlet(app, args.host, args.port)
     finally:
         print("Stopping" + (": writing a final snapshot" if store is not None else ""), flush=True)
         app.extensions["me_feed"].stop()
@@ -145,6 +176,22 @@ def serve(args: argparse.Namespace) -> int:
 
         close_store(app)
     return 0
+
+
+def _serve_eventlet(app: object, host: str, port: int) -> None:
+    from dataclasses import replace
+
+    from api.connections import ConnectionLimits, fit_open_files, serve_eventlet
+    from api.protocol import protocol_for
+
+    limits = ConnectionLimits.from_config(app.config)  # type: ignore[attr-defined]
+    limits = replace(limits, max_connections=fit_open_files(limits.max_connections))
+    print(f"Connections: at most {limits.max_connections}; request heads within {limits.header_timeout_s:g} s, "
+          f"idle keep-alive {limits.keepalive_timeout_s:g} s", flush=True)
+    # eventlet's HTTP protocol with a lean header parser, POST /order answered directly, and timeouts.
+    protocol = protocol_for(app.extensions["me_order_entry"], limits)  # type: ignore[attr-defined]
+    metrics = app.extensions["me_metrics"]  # type: ignore[attr-defined]
+    serve_eventlet(app, host, port, limits, protocol, on_refused=metrics.connections_refused.inc)
 
 
 def main(argv: list[str] | None = None) -> int:

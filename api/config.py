@@ -27,16 +27,29 @@ DEFAULTS: dict[str, Any] = {
     "SNAPSHOT_INTERVAL_S": 300,
     "SNAPSHOT_MODE": "fork",          # fork: built by a copy-on-write child; inline: under the engine lock
     "HISTORY_RETENTION": None,        # e.g. "7d": order and trade history older than this is deleted
+    # Connections (eventlet server; see api/connections.py and the README's "Limits")
+    "HEADER_TIMEOUT_S": 10.0,         # a request head must be complete this long after it starts
+    "KEEPALIVE_TIMEOUT_S": 5.0,       # an idle kept-alive connection is closed after this long
+    "MAX_CONNECTIONS": 10_000,        # simultaneous connections; past it a 503 with Retry-After
+    # Socket.IO clients (api/feed_limits.py)
+    "WS_MAX_MESSAGE_BYTES": 16 * 1024,  # largest message (or polling body) accepted from a client
+    "WS_SEND_BUFFER_BYTES": 64 * 1024,  # kernel send buffer of a WebSocket (Linux doubles it)
+    "WS_MAX_PENDING_MESSAGES": 1000,  # queued output past which a client that stopped reading is dropped
+    "WS_SUBSCRIBE_RATE": 20.0,        # subscribe/unsubscribe messages a second per connection (burst the same)
 }
 
 _INT_KEYS = {"PORT", "L2_INTERVAL_MS", "L2_DEPTH", "MAX_CONTENT_LENGTH", "HISTORY_LIMIT", "FSYNC_BATCH_MS",
-             "SNAPSHOT_INTERVAL_S"}
+             "SNAPSHOT_INTERVAL_S", "MAX_CONNECTIONS", "WS_MAX_MESSAGE_BYTES", "WS_MAX_PENDING_MESSAGES",
+             "WS_SEND_BUFFER_BYTES"}
+_FLOAT_KEYS = {"HEADER_TIMEOUT_S", "KEEPALIVE_TIMEOUT_S", "WS_SUBSCRIBE_RATE"}
 _BOOL_KEYS = {"RATE_LIMIT_ENABLED", "FEED_ENABLED"}
 
 
 def _coerce(key: str, value: Any) -> Any:
     if key in _INT_KEYS and isinstance(value, str):
         return int(value)
+    if key in _FLOAT_KEYS and isinstance(value, (str, int)):
+        return float(value)
     if key in _BOOL_KEYS and isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return value
@@ -57,6 +70,10 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
         raise ValueError(f"ASYNC_MODE must be 'eventlet' or 'threading', not {cfg['ASYNC_MODE']!r}")
     if cfg["FSYNC"] not in ("always", "batch", "off"):
         raise ValueError(f"FSYNC must be 'always', 'batch' or 'off', not {cfg['FSYNC']!r}")
+    for key in ("HEADER_TIMEOUT_S", "KEEPALIVE_TIMEOUT_S", "MAX_CONNECTIONS", "WS_MAX_MESSAGE_BYTES",
+                "WS_MAX_PENDING_MESSAGES", "WS_SUBSCRIBE_RATE", "WS_SEND_BUFFER_BYTES"):
+        if not cfg[key] > 0:
+            raise ValueError(f"{key} must be positive, not {cfg[key]!r}")
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = secrets.token_hex(32)
     return cfg

@@ -6,7 +6,8 @@ nothing leaves the queue before the journal holds its position durably (the stor
 publisher after each commit), and a book snapshot is sent only once everything it shows is
 durable: a subscriber never sees a trade that a crash could take back.  A background task drains the queue and emits: ``trade`` and
 ``order_event`` to the symbol's room, and at most one conflated ``l2_update`` per
-symbol per interval, always built from the book's latest state.
+symbol per interval, always built from the book's latest state. Clients are held to the
+limits of ``api/feed_limits.py``: (un)subscribe messages per second, and queued output.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from flask import current_app, request
 from flask_socketio import SocketIO, emit, join_room, leave_room
 
 from api.extensions import socketio
+from api.feed_limits import SubscribeRate, disconnect_slow_consumers
 from engine.events import Event, LevelChanged, TradeExecuted
 from engine.matcher import MatchingEngine
 
@@ -28,6 +30,7 @@ log = logging.getLogger("api.feeds")
 NAMESPACE = "/market"
 SUB_TYPES = ("l2_updates", "trades", "orders")
 ALL_SYMBOLS = "*"
+SWEEP_INTERVAL_S = 0.1  # how often queued output is checked against its bound
 
 
 def room_name(kind: str, symbol: str) -> str:
@@ -40,7 +43,8 @@ def subscription_room(kind: str, symbol: str) -> str:
 
 
 class FeedPublisher:
-    def __init__(self, socketio: SocketIO, engine: MatchingEngine, interval_s: float, depth: int, metrics: Any) -> None:
+    def __init__(self, socketio: SocketIO, engine: MatchingEngine, interval_s: float, depth: int, metrics: Any,
+                 max_pending: int = 1000, subscribe_rate: float = 20.0) -> None:
         self.socketio = socketio
         self.engine = engine
         self.interval_s = interval_s
@@ -56,6 +60,9 @@ class FeedPublisher:
         self._members: dict[str, set[str]] = {}   # room -> sids
         self._rooms_of: dict[str, set[str]] = {}  # sid -> rooms
         self._task: Any = None
+        self.max_pending = max_pending
+        self.subscribe_rate = SubscribeRate(subscribe_rate)
+        self._last_sweep = 0.0
 
     # ---- subscription bookkeeping (so unsubscribed symbols cost nothing) -------
 
@@ -76,6 +83,15 @@ class FeedPublisher:
         with self._lock:
             for room in self._rooms_of.pop(sid, set()):
                 self._members.get(room, set()).discard(sid)
+        self.subscribe_rate.forget(sid)
+
+    def sweep_slow_consumers(self) -> list[str]:
+        """Disconnect subscribers whose queued output passed ``max_pending`` messages."""
+        self._last_sweep = time.monotonic()
+        dropped = disconnect_slow_consumers(self.socketio.server, list(self._rooms_of), NAMESPACE, self.max_pending)
+        if dropped:
+            self.metrics.slow_consumers.inc(len(dropped))
+        return dropped
 
     # ---- engine side -----------------------------------------------------------
 
@@ -116,12 +132,14 @@ class FeedPublisher:
             self._wake.clear()
             try:
                 self.publish_pending()
+                if self._rooms_of and time.monotonic() - self._last_sweep >= SWEEP_INTERVAL_S:
+                    self.sweep_slow_consumers()
             except Exception:  # keep publishing whatever one bad message did
                 log.exception("feed publishing failed")
 
     def _next_timeout(self) -> float:
         if not self._dirty:
-            return 1.0
+            return SWEEP_INTERVAL_S if self._rooms_of else 1.0
         now = time.monotonic()
         waits = [self._last_l2.get(s, 0.0) + self.interval_s - now for s in self._dirty]
         return max(0.0, min(waits))
@@ -194,6 +212,12 @@ def _error(reason: str, message: str) -> None:
 
 
 def _parse_subscription(data: Any) -> tuple[str, str] | None:
+    feed = _feed()
+    if not feed.subscribe_rate.allow(request.sid):  # type: ignore[attr-defined]
+        feed.metrics.subscribe_refused.inc()
+        emit("error", {"error": f"more than {feed.subscribe_rate.rate:g} subscribe/unsubscribe messages a second; "
+                                "this one was ignored", "error_code": "RATE_LIMITED", "reason": "TOO_MANY_SUBSCRIPTIONS"})
+        return None
     if not isinstance(data, dict):
         _error("INVALID_PAYLOAD", "expected an object such as {\"type\": \"l2_updates\", \"symbol\": \"BTC-USDT\"}")
         return None

@@ -27,6 +27,14 @@ class Metrics:
         self.sockets = Gauge("socketio_connected_clients", "Connected Socket.IO clients", registry=r)
         self.feed_queue = Gauge("feed_queue_depth", "Engine events waiting to be published", registry=r)
         self.feed_emits = Counter("feed_emits", "Socket.IO messages emitted", ["event"], registry=r)
+        self.slow_consumers = Counter("socketio_slow_consumers_disconnected",
+                                      "Socket.IO clients disconnected for letting their queued output pass the bound",
+                                      registry=r)
+        self.subscribe_refused = Counter("socketio_subscribe_rate_limited",
+                                         "subscribe/unsubscribe messages refused by the per-connection rate limit",
+                                         registry=r)
+        self.connections_refused = Counter("http_connections_refused", "Connections answered 503 at the connection bound",
+                                           registry=r)
 
         # labels() builds and looks up a key under a lock on every call; the children it
         # returns are stable, so the order path keeps them in plain dicts.

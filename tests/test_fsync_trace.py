@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 
@@ -74,10 +75,14 @@ def traced_orders(tmp_path: Path, prelude: str, orders: int = 25) -> tuple[int, 
                                                     "price": str(30000 + (i % 5) * (1 if i % 2 else -1))}, timeout=10)
                 assert r.status_code == 200, r.text
     finally:
-        proc.send_signal(signal.SIGTERM)
+        # Stop the traced server itself: strace, signalled, would detach and leave it running.
+        for server in psutil.Process(proc.pid).children(recursive=True):
+            server.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
+            for server in psutil.Process(proc.pid).children(recursive=True):
+                server.kill()
             proc.kill()
             proc.wait(timeout=10)
     return check_trace(trace.read_text(errors="replace"))
