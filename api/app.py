@@ -11,7 +11,7 @@ from api import feeds, market_data, openapi, orders, site
 from api.config import load_config
 from api.durability import attach_store
 from api.errors import register_error_handlers
-from api.extensions import limiter, socketio
+from api.extensions import make_limiter, make_socketio
 from api.feed_limits import check_internals
 from api.logs import configure_logging
 from api.metrics import init_metrics
@@ -51,12 +51,15 @@ def create_app(config: Mapping[str, Any] | None = None, engine: MatchingEngine |
     for module in (market_data, orders, openapi, site):
         app.register_blueprint(module.bp)
 
+    limiter = app.extensions["me_limiter"] = make_limiter()
     limiter.init_app(app)
     for name in ("market_data.health", "prometheus_metrics", "site.dashboard", "site.dashboard_asset",
                  "site.docs", "site.docs_asset", "openapi.openapi"):
         limiter.exempt(app.view_functions[name])
 
     origins = [o.strip() for o in cfg["CORS_ORIGINS"].split(",") if o.strip()]
+    socketio = make_socketio()
+    feeds.register_handlers(socketio)
     socketio.init_app(app, async_mode=cfg["ASYNC_MODE"], cors_allowed_origins=origins or None,
                       max_http_buffer_size=cfg["WS_MAX_MESSAGE_BYTES"])
     check_internals(socketio.server)

@@ -83,7 +83,7 @@ def serve(args: argparse.Namespace) -> int:
         eventlet.monkey_patch()
     from api import gc_policy
     from api.app import create_app
-    from api.extensions import socketio
+    from api.extensions import socketio_of
 
     config: dict[str, object] = {"HOST": args.host, "PORT": args.port, "ASYNC_MODE": args.async_mode, "SYMBOLS": args.symbols}
     if args.debug:
@@ -164,7 +164,7 @@ def serve(args: argparse.Namespace) -> int:
             if args.async_mode == "threading":
                 from api.threading_server import request_handler
 
-                socketio.run(app, host=args.host, port=args.port, debug=False, use_reloader=False,
+                socketio_of(app).run(app, host=args.host, port=args.port, debug=False, use_reloader=False,
                              log_output=False, allow_unsafe_werkzeug=True,
                              request_handler=request_handler(app.config["HEADER_TIMEOUT_S"]))
             else:

@@ -31,9 +31,11 @@ _HTTP_CODES = {
 
 
 def _retry_after_seconds() -> int:
-    from api.extensions import limiter
+    from flask import current_app
 
-    current = limiter.current_limit
+    from api.extensions import limiter_of
+
+    current = limiter_of(current_app).current_limit  # type: ignore[arg-type]
     if current is None:
         return 1
     return max(1, math.ceil(current.reset_at - time.time()))

@@ -1,19 +1,33 @@
-"""Extensions created once and bound to each app in ``create_app``."""
+"""Extensions, made afresh for each app in ``create_app``: two apps in one process share nothing."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import Flask, current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_socketio import SocketIO
 
-socketio = SocketIO()
 
-# The limit and the on/off switch are read from the current app on each request,
-# so that every app built by create_app() gets its own settings.
-limiter = Limiter(
-    key_func=get_remote_address,
-    default_limits=[lambda: current_app.config["RATE_LIMIT"]],
-    default_limits_exempt_when=lambda: not current_app.config["RATE_LIMIT_ENABLED"],
-    storage_uri="memory://",
-    strategy="fixed-window",
-)
+def make_limiter() -> Limiter:
+    """A rate limiter with its own in-memory storage; the limit and the switch come from its app's config."""
+    return Limiter(
+        key_func=get_remote_address,
+        default_limits=[lambda: current_app.config["RATE_LIMIT"]],
+        default_limits_exempt_when=lambda: not current_app.config["RATE_LIMIT_ENABLED"],
+        storage_uri="memory://",
+        strategy="fixed-window",
+    )
+
+
+def make_socketio() -> SocketIO:
+    """A Socket.IO server of its own (bound to its app by ``init_app``)."""
+    return SocketIO()
+
+
+def socketio_of(app: Flask) -> SocketIO:
+    """The app's Socket.IO server."""
+    return app.extensions["socketio"]
+
+
+def limiter_of(app: Flask) -> Limiter:
+    """The app's rate limiter."""
+    return app.extensions["me_limiter"]

@@ -21,7 +21,6 @@ from typing import Any
 from flask import current_app, request
 from flask_socketio import SocketIO, emit, join_room, leave_room
 
-from api.extensions import socketio
 from api.feed_limits import SubscribeRate, disconnect_slow_consumers
 from engine.events import Event, LevelChanged, TradeExecuted
 from engine.matcher import MatchingEngine
@@ -234,7 +233,6 @@ def _parse_subscription(data: Any) -> tuple[str, str] | None:
     return kind, symbol
 
 
-@socketio.on("connect", namespace=NAMESPACE)
 def on_connect(auth: Any = None) -> None:
     feed = _feed()
     feed.metrics.sockets.inc()
@@ -242,14 +240,12 @@ def on_connect(auth: Any = None) -> None:
                        "timestamp": time.time(), "symbols": feed.engine.symbols})
 
 
-@socketio.on("disconnect", namespace=NAMESPACE)
 def on_disconnect(reason: Any = None) -> None:
     feed = _feed()
     feed.metrics.sockets.dec()
     feed.gone(request.sid)  # type: ignore[attr-defined]
 
 
-@socketio.on("subscribe", namespace=NAMESPACE)
 def on_subscribe(data: Any = None) -> None:
     parsed = _parse_subscription(data)
     if parsed is None:
@@ -266,7 +262,6 @@ def on_subscribe(data: Any = None) -> None:
     emit("subscribed", {"type": kind, "symbol": None if symbol == ALL_SYMBOLS else symbol})
 
 
-@socketio.on("unsubscribe", namespace=NAMESPACE)
 def on_unsubscribe(data: Any = None) -> None:
     parsed = _parse_subscription(data)
     if parsed is None:
@@ -278,7 +273,13 @@ def on_unsubscribe(data: Any = None) -> None:
     emit("unsubscribed", {"type": kind, "symbol": None if symbol == ALL_SYMBOLS else symbol})
 
 
-@socketio.on("ping", namespace=NAMESPACE)
 def on_ping(data: Any = None) -> None:
     client_ts = data.get("timestamp") if isinstance(data, dict) else None
     emit("pong", {"timestamp": time.time(), "client_timestamp": client_ts})
+
+
+def register_handlers(socketio: SocketIO) -> None:
+    """Bind the /market handlers to one app's Socket.IO server."""
+    for name, handler in (("connect", on_connect), ("disconnect", on_disconnect), ("subscribe", on_subscribe),
+                          ("unsubscribe", on_unsubscribe), ("ping", on_ping)):
+        socketio.on_event(name, handler, namespace=NAMESPACE)

@@ -21,7 +21,7 @@ from limits import parse_many
 
 from api.durability import not_durable
 from api.errors import STATUS_BY_CODE, ApiError
-from api.extensions import limiter
+from api.extensions import limiter_of
 from api.requests import parse_json_object
 
 log = logging.getLogger("api.orders")
@@ -59,6 +59,7 @@ class OrderEntry:
         self.max_length: int = app.config["MAX_CONTENT_LENGTH"]
         self.limit_enabled: bool = app.config["RATE_LIMIT_ENABLED"]
         self.limits = parse_many(app.config["RATE_LIMIT"])
+        self.limiter = limiter_of(app)  # this app's storage: another app's counts are its own
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != "/order":
@@ -127,7 +128,7 @@ class OrderEntry:
         """None if allowed, else the seconds to wait. Same storage and strategy as Flask-Limiter."""
         if not self.limit_enabled:
             return None
-        strategy = limiter.limiter
+        strategy = self.limiter.limiter
         for item in self.limits:
             if not strategy.hit(item, "order-entry", key):
                 reset = strategy.get_window_stats(item, "order-entry", key).reset_time

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.extensions import socketio
+from api.extensions import socketio_of
 
 NS = "/market"
 
@@ -21,7 +21,7 @@ def publish(app) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def sio(app, client):  # type: ignore[no-untyped-def]
-    c = socketio.test_client(app, namespace=NS, flask_test_client=client)
+    c = socketio_of(app).test_client(app, namespace=NS, flask_test_client=client)
     assert c.is_connected(NS)
     yield c
     if c.is_connected(NS):

@@ -12,7 +12,7 @@ import pytest
 import requests
 import websocket
 
-from api.extensions import socketio
+from api.extensions import socketio_of
 from api.feed_limits import SubscribeRate, check_internals
 from tests.servers import running_server
 
@@ -37,8 +37,8 @@ def test_subscribe_rate_is_a_token_bucket() -> None:
 
 
 def test_a_subscribe_flood_is_limited_without_affecting_another_connection(app, client) -> None:  # type: ignore[no-untyped-def]
-    flooder = socketio.test_client(app, namespace=NS, flask_test_client=client)
-    other = socketio.test_client(app, namespace=NS, flask_test_client=client)
+    flooder = socketio_of(app).test_client(app, namespace=NS, flask_test_client=client)
+    other = socketio_of(app).test_client(app, namespace=NS, flask_test_client=client)
     flooder.get_received(NS)
     other.get_received(NS)
     rate = app.config["WS_SUBSCRIBE_RATE"]
@@ -62,7 +62,7 @@ def test_a_subscribe_flood_is_limited_without_affecting_another_connection(app, 
 
 
 def test_the_engineio_internals_read_are_there(app) -> None:  # type: ignore[no-untyped-def]
-    check_internals(socketio.server)  # raises with a clear message outside the tested range
+    check_internals(socketio_of(app).server)  # raises with a clear message outside the tested range
 
 
 # ---- real server, raw Engine.IO over WebSocket ----------------------------------------------
