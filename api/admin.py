@@ -1,8 +1,6 @@
 """``matching-engine journal verify|snapshot|stats|compact|truncate``: inspect or repair a data directory offline."""
 from __future__ import annotations
 
-import json
-import sqlite3
 import struct
 import sys
 import time
@@ -10,7 +8,7 @@ from pathlib import Path
 
 from api.storage.records import checksum, commands
 from api.storage.recovery import counted, recover
-from api.storage.store import DB_NAME, SNAPSHOT_DIR, Store, StoreError, default_data_dir
+from api.storage.store import DB_NAME, Store, StoreError, default_data_dir, read_stats, read_symbols
 from engine import codec
 from engine.commands import Command, Submit
 from engine.matcher import MatchingEngine, create_crypto_engine, create_forex_engine
@@ -25,16 +23,7 @@ def engine_for(symbols: list[str]) -> MatchingEngine:
 
 
 def stored_symbols(path: Path) -> list[str]:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'symbols'").fetchone()
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path} is not a usable database: {exc}") from None
-    finally:
-        conn.close()
-    if row is None:
-        raise StoreError(f"{path} has no metadata: not a matching engine data directory")
-    return json.loads(row[0])
+    return read_symbols(path)
 
 
 def run_journal_command(action: str, data_dir: str | None, after: int | None = None) -> int:
@@ -75,18 +64,9 @@ def run_journal_command(action: str, data_dir: str | None, after: int | None = N
 
 
 def _stats(path: Path, symbols: list[str]) -> int:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        first, last, count, batches = conn.execute(
-            "SELECT MIN(lsn), MAX(lsn + count - 1), COALESCE(SUM(count), 0), COUNT(*) FROM journal").fetchone()
-        snaps = conn.execute("SELECT lsn, created_at, LENGTH(state) FROM snapshots ORDER BY lsn").fetchall()
-        # a snapshot's state is its file (older data directories kept it inline)
-        snaps = [(lsn, created, length or _file_size(path.parent / SNAPSHOT_DIR / f"{lsn:012d}.snap"))
-                 for lsn, created, length in snaps]
-        trades = conn.execute("SELECT COUNT(*) FROM trades").fetchone()[0]
-        orders = conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
-    finally:
-        conn.close()
+    facts = read_stats(path)
+    first, last, count, batches = facts["journal"]
+    snaps, orders, trades = facts["snapshots"], facts["orders"], facts["trades"]
     size = sum(p.stat().st_size for p in path.parent.glob(DB_NAME + "*"))
     print(f"data: {path} ({size / 2**20:.1f} MiB with its WAL), symbols {', '.join(symbols)}")
     print(f"journal: {counted(count, 'record')}"
@@ -151,10 +131,6 @@ def _describe(engine: MatchingEngine, command: Command) -> str:
                 f"{codec.qty_text(market, command.qty_lots)}" + (f" at {price}" if price is not None else "")
                 + (f" (client id {command.client_order_id})" if command.client_order_id else ""))
     return f"cancel of order {command.order_id} {command.symbol}"
-
-
-def _file_size(path: Path) -> int:
-    return path.stat().st_size if path.exists() else 0
 
 
 def _utc(epoch_s: float) -> str:

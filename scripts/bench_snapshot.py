@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import psutil
 
 from api.durability import take_snapshot
 from api.storage.store import Store
@@ -65,17 +66,20 @@ def run(data_dir: Path, mode: str, rate: float, duration: float, interval: int) 
                         str(duration), "--connections", "16", "--quiet", "--report-dir", str(report)],
                        cwd=ROOT, check=False, stdout=subprocess.DEVNULL)
         summary = json.loads((report / "summary.json").read_text())
+        rss_mb = psutil.Process(proc.pid).memory_info().rss / 2**20
     finally:
         proc.terminate()
         proc.wait(timeout=120)
-    snapshots = []
+    snapshots, forks = [], []
     for line in log_path.read_text().splitlines():
         if '"snapshot written"' in line:
             snapshots.append(json.loads(line).get("seconds"))
+        elif '"snapshot child done"' in line:
+            forks.append(json.loads(line).get("fork_ms"))
     lat = summary["latency_from_intended"]
     return {"mode": mode, "p50": lat["p50_ms"], "p99": lat["p99_ms"], "p999": lat["p99.9_ms"], "max": lat["max_ms"],
             "count": lat["count"], "errors": summary["outcomes"]["server_errors"] + summary["outcomes"]["timeouts"],
-            "snapshots": snapshots}
+            "snapshots": snapshots, "forks": forks, "rss_mb": rss_mb}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,8 +102,9 @@ def main(argv: list[str] | None = None) -> int:
             shown = ", ".join(f"{s:.2f} s" for s in r["snapshots"] if s is not None)
             print(f"{mode}: {r['count']:,} orders at {args.rate:.0f}/s while snapshotting every {args.interval} s "
                   f"({len(r['snapshots'])} snapshots written, taking {shown or 'n/a'}): p50 {r['p50']:.2f} ms, "
-                  f"p99 {r['p99']:.2f} ms, p99.9 {r['p999']:.2f} ms, max {r['max']:.2f} ms, errors {r['errors']}",
-                  flush=True)
+                  f"p99 {r['p99']:.2f} ms, p99.9 {r['p999']:.2f} ms, max {r['max']:.2f} ms, errors {r['errors']}; "
+                  f"server {r['rss_mb']:.0f} MiB resident"
+                  + (f", fork {', '.join(f'{f:.1f}' for f in r['forks'])} ms" if r["forks"] else ""), flush=True)
             shutil.rmtree(data, ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -53,6 +53,42 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def read_symbols(path: Path) -> list[str]:
+    """The symbols a data directory's database was written for (read only)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'symbols'").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} is not a usable database: {exc}") from None
+    finally:
+        conn.close()
+    if row is None:
+        raise StoreError(f"{path} has no metadata: not a matching engine data directory")
+    return json.loads(row[0])
+
+
+def read_stats(path: Path) -> dict[str, Any]:
+    """Positions and sizes of a database, read only: the journal's first and last record, records and
+    commits; each snapshot's record, time and size; history row counts."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        journal = conn.execute(
+            "SELECT MIN(lsn), MAX(lsn + count - 1), COALESCE(SUM(count), 0), COUNT(*) FROM journal").fetchone()
+        snaps = conn.execute("SELECT lsn, created_at, LENGTH(state) FROM snapshots ORDER BY lsn").fetchall()
+        trades = conn.execute("SELECT COUNT(*) FROM trades").fetchone()[0]
+        orders = conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
+    finally:
+        conn.close()
+    files = path.parent / SNAPSHOT_DIR
+
+    def size(lsn: int, inline: int) -> int:  # a snapshot's state is its file (older directories kept it inline)
+        snap = files / f"{lsn:012d}.snap"
+        return inline or (snap.stat().st_size if snap.exists() else 0)
+
+    return {"journal": journal, "snapshots": [(lsn, created, size(lsn, n)) for lsn, created, n in snaps],
+            "orders": orders, "trades": trades}
+
+
 def encode_snapshot(state: dict[str, Any]) -> bytes:
     """An engine snapshot as stored: compact JSON, zlib level 1."""
     return zlib.compress(json.dumps(state, separators=(",", ":")).encode(), 1)
