@@ -35,7 +35,6 @@ def attach_store(app: Flask, engine: MatchingEngine, cfg: dict[str, Any], start_
         raise
     log.info(recovery.describe(), extra={"file": str(store.path)})
     engine.journal = store
-    engine.add_event_listener(store.on_event)
     store.start(start_task)
     app.extensions["me_store"] = store
     app.extensions["me_recovery"] = recovery

@@ -12,9 +12,12 @@ construction.
 """
 from __future__ import annotations
 
-from typing import Protocol, Union
+from typing import TYPE_CHECKING, Protocol, Union
 
 from engine.order import OrderType, Side
+
+if TYPE_CHECKING:
+    from engine.events import Event
 
 
 class _Value:
@@ -81,13 +84,11 @@ class Cancel(_Value):
 
 Command = Union[Submit, Cancel]
 
-# The earlier names of the recorded commands.
-SubmitCommand = Submit
-CancelCommand = Cancel
 
 
 class CommandJournal(Protocol):
-    """Where the engine reports each executed command, stamped, inside its lock, in execution order.
+    """Where the engine reports each executed command, stamped, with its events, inside its lock, in
+    execution order: one call per command, so a journal can keep a command and what it produced together.
 
     ``record`` must only buffer (no I/O): durability is the caller's business.  While
     ``failed`` is true the engine executes nothing (``JOURNAL_UNAVAILABLE``): a command
@@ -96,7 +97,7 @@ class CommandJournal(Protocol):
 
     failed: bool
 
-    def record(self, command: Command) -> None: ...
+    def record(self, command: Command, events: list[Event]) -> None: ...
 
 
 class NullJournal:
@@ -104,5 +105,5 @@ class NullJournal:
 
     failed = False
 
-    def record(self, command: Command) -> None:
+    def record(self, command: Command, events: list[Event]) -> None:
         return None

@@ -152,8 +152,8 @@ class MatchingEngine:
                 result = self._cancel(command)  # type: ignore[arg-type]
             else:
                 return Result(ResultCode.INVALID_COMMAND, command)
-            if self._emitting and result.code in _EXECUTED:
-                self._dispatch(result)
+            if result.code in _EXECUTED and (self.journal is not None or self._emitting):
+                self._publish(result)
             return result
 
     def execute_locked(self, command: Command) -> Result:
@@ -169,9 +169,19 @@ class MatchingEngine:
             result = self._cancel(command)  # type: ignore[arg-type]
         else:
             return Result(ResultCode.INVALID_COMMAND, command)
-        if self._emitting and result.code in _EXECUTED:
-            self._dispatch(result)
+        if result.code in _EXECUTED and (self.journal is not None or self._emitting):
+            self._publish(result)
         return result
+
+    def _publish(self, result: Result) -> None:
+        """Hand an executed command to the journal (stamped, with its events, in one step) and its events
+        to the listeners."""
+        events = result.events
+        journal = self.journal
+        if journal is not None:
+            journal.record(_stamped(result), events)
+        if self._emitting:
+            self._dispatch(events)
 
     def _submit(self, cmd: Submit) -> Result:
         if self.journal is not None and self.journal.failed:
@@ -235,8 +245,6 @@ class MatchingEngine:
         order = Order(oid, symbol, side, otype, price, lots, coid, ts)
         book = market.book
         seq = book.sequence + 1
-        if self.journal is not None:
-            self.journal.record(cmd if cmd.order_id is not None else cmd.stamped(oid, ts))
 
         if post_only and book.would_cross(side, price):  # type: ignore[arg-type]
             return self._reject(market, cmd, order, ResultCode.POST_ONLY_WOULD_TAKE)
@@ -333,8 +341,6 @@ class MatchingEngine:
         ts = cmd.ts_ns
         if ts is None:
             ts = self.clock()
-        if self.journal is not None:
-            self.journal.record(cmd if cmd.ts_ns is not None and coid is None else cmd.stamped(order.order_id, ts))
         book.cancel(order.order_id)
         if order.client_order_id is not None:
             del market.client_ids[order.client_order_id]
@@ -554,9 +560,8 @@ class MatchingEngine:
     def _market_or_none(self, symbol: object) -> Market | None:
         return self._markets.get(symbol) if type(symbol) is str else None  # type: ignore[arg-type]
 
-    def _dispatch(self, result: Result) -> None:
-        """Deliver a result's events to listeners; a failing listener is logged, never fatal."""
-        events = result.events
+    def _dispatch(self, events: list[Event]) -> None:
+        """Deliver a command's events to listeners; a failing listener is logged, never fatal."""
         for listener in self._listeners:
             for event in events:
                 try:
@@ -581,6 +586,16 @@ class MatchingEngine:
 
 
 _EXECUTED = EXECUTED_CODES
+
+
+def _stamped(result: Result) -> Command:
+    """The executed command as the journal records it: with the order id and time it was given."""
+    cmd, order = result.command, result.order
+    assert order is not None
+    if cmd.__class__ is Cancel:
+        return cmd if (cmd.order_id is not None and cmd.client_order_id is None and cmd.ts_ns is not None) \
+            else cmd.stamped(order.order_id, result.ts_ns)
+    return cmd if (cmd.order_id is not None and cmd.ts_ns is not None) else cmd.stamped(order.order_id, result.ts_ns)
 _OK = ResultCode.OK
 
 

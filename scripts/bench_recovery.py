@@ -26,20 +26,18 @@ ROOT = Path(__file__).resolve().parent.parent
 SYM = "BTC-USDT"
 
 
-def build_journal(data_dir: Path, n: int, seed: int = 42, history: bool = False, group: int = 50_000) -> float:
+def build_journal(data_dir: Path, n: int, seed: int = 42, group: int = 50_000) -> float:
     """Write ``n`` journaled commands (80% orders, 20% cancels) through the engine; return seconds.
 
     The store's own committer code commits every ``group`` records, as the server's group commit
-    does under load.  With ``history``, the order and trade history rows are written too.  The
-    build skips fsync (``synchronous=OFF``): what is measured is reading the journal back, not
+    does under load; the order and trade history rows are written with their records, as the
+    server writes them.  The build skips fsync (``synchronous=OFF``): what is measured is reading the journal back, not
     writing it.
     """
     engine = create_crypto_engine()
     store = Store.open(data_dir, engine.symbols, "batch", 50)
     store.conn.execute("PRAGMA synchronous=OFF")
     engine.journal = store
-    if history:
-        engine.add_event_listener(store.on_event)
     rng = random.Random(seed)
     live: list[int] = []
     started = time.perf_counter()
@@ -132,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.disk:
         with tempfile.TemporaryDirectory(prefix="me-disk-") as tmp:
-            build_journal(Path(tmp), args.commands, history=True)
+            build_journal(Path(tmp), args.commands)
             conn = sqlite3.connect(Path(tmp) / "engine.db")
             orders = conn.execute("SELECT COUNT(*) FROM orders").fetchone()[0]
             trades = conn.execute("SELECT COUNT(*) FROM trades").fetchone()[0]

@@ -17,7 +17,9 @@ class MemoryJournal:
     def __init__(self) -> None:
         self.commands: list[Command] = []
 
-    def record(self, command: Command) -> None:
+    def record(self, command: Command, events: list) -> None:
+        # one call per command, with that command's own events: a journal keeps them together
+        assert events and events[0].order_id == command.order_id, (command, events)
         self.commands.append(command)
 
 

@@ -208,22 +208,24 @@ class Store:
 
     # ---- engine side: buffer only ---------------------------------------------
 
-    def record(self, command: Command) -> None:
-        """CommandJournal: called inside the engine lock, in execution order."""
+    def record(self, command: Command, events: list[Event]) -> None:
+        """CommandJournal: called inside the engine lock, in execution order.
+
+        The command and the history rows of its events enter the buffer in one step, so they
+        are always committed in the same transaction.
+        """
         rec = encode(command, self.symbol_index)
+        rows = self._rows
         with self._buffer_lock:
             self.next_lsn += 1
             opens_batch = not self._pending
             if opens_batch:
                 self._batch_opened_at = time.monotonic()
             self._pending.append(rec)
+            for event in events:
+                rows.add(event)
         if opens_batch and self.fsync == "batch":
             self._kick.set()  # the committer times this batch from its first record
-
-    def on_event(self, event: Event) -> None:
-        """Engine listener: history rows for trades and finished orders."""
-        with self._buffer_lock:
-            self._rows.add(event)
 
     # ---- committer -------------------------------------------------------------
 
