@@ -65,7 +65,8 @@ class OrderEntry:
         if environ.get("PATH_INFO") != "/order":
             return self.wsgi_app(environ, start_response)
         length_text = environ.get("CONTENT_LENGTH") or ""
-        length = int(length_text) if length_text.isascii() and length_text.isdigit() else None
+        length = (int(length_text) if len(length_text) <= 18 else 10**18) \
+            if length_text.isascii() and length_text.isdigit() else None  # 18+ digits: certainly too large
         stream = environ["wsgi.input"]
 
         def read_body() -> bytes:

@@ -150,7 +150,9 @@ class HttpProtocol(eventlet.wsgi.HttpProtocol):
                 and "transfer-encoding" not in headers:
             length = headers.get("content-length")
             if length is not None and length.isascii() and length.isdigit():
-                self._answer_order(self.order_entry, int(length), headers, connection)
+                # past 18 digits it is certainly over the limit (and int() of 4,301 digits would raise)
+                self._answer_order(self.order_entry, int(length) if len(length) <= 18 else 10**18, headers,
+                                   connection)
                 return False
         self._head_received()
         if headers.get("upgrade", "").lower() == "websocket":

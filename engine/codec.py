@@ -201,7 +201,7 @@ def message(market: Market | None, result: Result) -> str:
         C.INVALID_POST_ONLY: "post_only must be true or false",
         C.INVALID_SIDE: f"side must be 'buy' or 'sell', not {_show(cmd.side)}",
         C.INVALID_ORDER_TYPE: f"order_type must be one of limit, market, ioc, fok, not {_show(cmd.order_type)}",
-        C.INVALID_NUMBER: "price_ticks and qty_lots must be integers",
+        C.INVALID_NUMBER: "price and quantity must be whole numbers of ticks and steps below 2**63 of them",
         C.INVALID_CLIENT_ORDER_ID: f"client_order_id must be 1 to {MAX_CLIENT_ORDER_ID_LENGTH} printable characters",
         C.CLIENT_ORDER_ID_IN_USE: f"client_order_id {cmd.client_order_id!r} is already used by a live {symbol} order",
         C.INVALID_ORDER_ID: "a recorded order id must be an integer",

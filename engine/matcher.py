@@ -71,6 +71,7 @@ DictHandler = Callable[[dict[str, Any]], None]
 
 MAX_CLIENT_ORDER_ID_LENGTH = codec.MAX_CLIENT_ORDER_ID_LENGTH
 STATE_VERSION = 2
+MAX_UNITS = 2**63 - 1  # ticks and lots fit a signed 64-bit integer (the journal's record format)
 _new_tuple = tuple.__new__
 
 
@@ -200,7 +201,7 @@ class MatchingEngine:
             if otype is None:
                 return Result(ResultCode.INVALID_ORDER_TYPE, cmd)
         lots = cmd.qty_lots
-        if type(lots) is not int:
+        if type(lots) is not int or lots > MAX_UNITS:
             return Result(ResultCode.INVALID_NUMBER, cmd)
         if lots < market.min_lots:
             return Result(ResultCode.QUANTITY_BELOW_MIN, cmd)
@@ -213,7 +214,7 @@ class MatchingEngine:
         else:
             if price is None:
                 return Result(ResultCode.PRICE_REQUIRED, cmd)
-            if type(price) is not int:
+            if type(price) is not int or price > MAX_UNITS:
                 return Result(ResultCode.INVALID_NUMBER, cmd)
             if price <= 0:
                 return Result(ResultCode.PRICE_NOT_POSITIVE, cmd)

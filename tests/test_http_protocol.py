@@ -200,11 +200,12 @@ def test_connection_header_rules(url: str) -> None:
         assert "connection" not in reader.response()[1]
 
 
-def test_oversized_body_is_refused_unread_and_the_connection_closed(url: str) -> None:
+@pytest.mark.parametrize("length", [b"70000", b"9" * 5000], ids=["over-64-KiB", "5000-digits"])
+def test_oversized_body_is_refused_unread_and_the_connection_closed(url: str, length: bytes) -> None:
     before = _book(url)
     with _connect(url) as (sock, reader):
         sock.sendall(b"POST /order HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                     b"Content-Length: 70000\r\n\r\n")  # over the 64 KiB default; no body sent
+                     b"Content-Length: " + length + b"\r\n\r\n")  # over the 64 KiB default; no body sent
         status, headers, body = reader.response()
         assert status == 413 and json.loads(body)["error_code"] == "PAYLOAD_TOO_LARGE"
         assert headers["connection"] == "close" and reader.closed()

@@ -1,7 +1,10 @@
 """A journal that cannot be written: commands stop before they execute, and nothing unrecorded survives."""
 from __future__ import annotations
 
+import io
 import sqlite3
+import threading
+import time
 from pathlib import Path
 
 from tests.test_durability import SYM, make_app, observable, stop, trade_some
@@ -75,4 +78,71 @@ def test_a_durability_timeout_says_the_outcome_is_unknown_and_the_order_can_be_f
     assert newest.json["status"] == "cancelled"
     assert c.get(f"/order/client/nobody?symbol={SYM}").status_code == 404
     assert c.get("/order/client/maybe-1").status_code == 400
+    stop(app)
+
+
+def test_a_snapshot_never_stands_for_records_the_journal_lost(tmp_path: Path) -> None:
+    """A snapshot taken while a record is buffered must not be installed once that record's commit fails."""
+    from api.durability import take_snapshot
+    from api.storage import StoreError
+
+    app = make_app(tmp_path)
+    c = app.test_client()
+    trade_some(c, 4)
+    acknowledged = observable(c)
+    engine, store = app.extensions["matching_engine"], app.extensions["me_store"]
+    release = threading.Event()
+    real_write = store._write_locked
+
+    def failing_write(*args: object) -> None:
+        release.wait(10)
+        raise sqlite3.OperationalError("disk I/O error (injected)")
+
+    store._write_locked = failing_write
+    answers: list[int] = []
+    t = threading.Thread(target=lambda: answers.append(c.post("/order", json={
+        "symbol": SYM, "side": "sell", "order_type": "limit", "quantity": "0.3", "price": "31000"}).status_code))
+    t.start()
+    deadline = time.monotonic() + 5
+    while store.next_lsn - 1 <= store.durable_lsn and time.monotonic() < deadline:
+        time.sleep(0.01)
+    outcome: list[BaseException | int] = []
+
+    def snapshot() -> None:  # captures the buffered order, then waits for its commit
+        try:
+            outcome.append(take_snapshot(engine, store, fork=True))
+        except BaseException as exc:  # noqa: BLE001 - the test inspects it
+            outcome.append(exc)
+
+    s = threading.Thread(target=snapshot)
+    s.start()
+    time.sleep(0.5)
+    release.set()  # the commit fails
+    t.join(10)
+    s.join(40)
+    assert answers == [503] and len(outcome) == 1 and isinstance(outcome[0], StoreError), (answers, outcome)
+    assert not list((tmp_path / "snapshots").glob("*.snap"))
+    store._write_locked = real_write
+    stop(app, snapshot=True)
+    app2 = make_app(tmp_path)
+    assert observable(app2.test_client()) == acknowledged  # the lost order did not come back
+    stop(app2)
+
+
+def test_numbers_past_the_journal_format_are_refused_not_crashed(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    c = app.test_client()
+    before = observable(c)
+    for price, qty in (("100000000000000000000", "0.01"), ("30000", "100000000000")):
+        r = c.post("/order", json={"symbol": SYM, "side": "sell", "order_type": "limit", "quantity": qty,
+                                   "price": price})
+        assert r.status_code == 400 and r.json["reason"] in ("INVALID_NUMBER", "QUANTITY_ABOVE_MAX"), r.json
+    assert observable(c) == before
+    # a Content-Length of thousands of digits (int() refuses past 4,300) is simply too large
+    statuses: list[str] = []
+    body = app.extensions["me_order_entry"]({
+        "PATH_INFO": "/order", "REQUEST_METHOD": "POST", "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": "9" * 5000, "wsgi.input": io.BytesIO(b"{}"), "REMOTE_ADDR": "127.0.0.1"},
+        lambda status, headers: statuses.append(status))
+    assert statuses == ["413 REQUEST ENTITY TOO LARGE"] and b"BODY_TOO_LARGE" in b"".join(body)
     stop(app)

@@ -356,8 +356,16 @@ class Store:
 
         crc = self._run_blocking(place)
 
+        # The state holds every record up to lsn: it may stand for them only once they are durable,
+        # and never after a failed write (the commands then lost were answered as not durable).
+        if not self._wait_committed(lsn):
+            final.unlink(missing_ok=True)
+            raise StoreError(f"the snapshot at record {lsn} is dropped: the journal did not commit up to it")
+
         def record() -> int | None:
             with self._write_lock, self.conn:
+                if self.failed:
+                    raise StoreError(f"the snapshot at record {lsn} is dropped: the journal has failed")
                 self.conn.execute("INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?)", (lsn, time.time(), b"", crc))
                 if not compact:
                     return None
@@ -369,10 +377,27 @@ class Store:
                 (self._snapshot_dir / f"{gone:012d}.snap").unlink(missing_ok=True)
             return floor
 
-        floor = self._run_blocking(record)
+        try:
+            floor = self._run_blocking(record)
+        except StoreError:
+            final.unlink(missing_ok=True)
+            raise
         self.snapshot_lsn = lsn
         if floor is not None:
             self._compact_journal(floor)
+
+    def _wait_committed(self, lsn: int, timeout_s: float = 30.0) -> bool:
+        """Wait until record ``lsn`` is committed; False if the journal fails or it takes too long."""
+        if self._task is None and self.durable_lsn < lsn and not self.failed:
+            self.commit_pending()  # no committer running (offline tools): commit here
+        deadline = time.monotonic() + timeout_s
+        self._kick.set()
+        with self._cond:
+            while self.durable_lsn < lsn:
+                if self.failed or (left := deadline - time.monotonic()) <= 0:
+                    return False
+                self._cond.wait(timeout=min(left, 0.1))
+        return not self.failed
 
     def _compact_journal(self, floor: int) -> None:
         """Delete the journal up to record ``floor`` in small transactions, so commits are never held up long."""
