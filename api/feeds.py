@@ -51,6 +51,7 @@ class FeedPublisher:
         self.metrics = metrics
         self._queue: deque[tuple[int, Event]] = deque()  # (journal position, event)
         self.journal: Any = None  # under fsync=always, the store: events wait until they are durable
+        self._position: dict[str, int] = {}  # symbol -> journal position of the newest record that changed it
         self._dirty: set[str] = set()
         self._last_l2: dict[str, float] = {}
         self._wake = threading.Event()
@@ -95,8 +96,11 @@ class FeedPublisher:
     # ---- engine side -----------------------------------------------------------
 
     def on_event(self, event: Event) -> None:
-        """Engine listener: enqueue only; runs inside the engine lock."""
+        """Engine listener: enqueue only; runs inside the engine lock, after the journal took the command."""
         symbol = event.symbol
+        journal = self.journal
+        position = journal.next_lsn - 1 if journal is not None else 0
+        self._position[symbol] = position  # the newest record that changed this symbol
         if isinstance(event, LevelChanged):
             if symbol not in self._dirty:
                 self._dirty.add(symbol)
@@ -107,8 +111,7 @@ class FeedPublisher:
                 return
         elif not self._members.get(room_name("orders", symbol)):
             return
-        journal = self.journal
-        self._queue.append((journal.next_lsn - 1 if journal is not None else 0, event))
+        self._queue.append((position, event))
         self._wake.set()
 
     # ---- publishing ------------------------------------------------------------
@@ -186,8 +189,8 @@ class FeedPublisher:
         """The book's top levels, or None if they show a change the journal does not yet hold durably."""
         snap = self.engine.get_book_snapshot(symbol, self.depth)
         journal = self.journal
-        # read after the snapshot: every record the snapshot reflects is at or before this position
-        if journal is not None and journal.next_lsn - 1 > journal.durable_lsn:
+        # read after the snapshot: every record of this symbol it reflects is at or before this position
+        if journal is not None and self._position.get(symbol, 0) > journal.durable_lsn:
             return None
         snap["type"] = "snapshot"
         return snap
@@ -197,6 +200,9 @@ class FeedPublisher:
         snap = self.durable_snapshot(symbol)
         if snap is None and self.journal is not None and self.journal.wait_durable(wait_s):
             snap = self.durable_snapshot(symbol)
+        if snap is None:  # sent with the symbol's next book update instead, once it is durable
+            self._dirty.add(symbol)
+            self._wake.set()
         return snap
 
 

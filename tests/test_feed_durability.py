@@ -65,3 +65,35 @@ def test_nothing_is_published_before_it_is_durable(tmp_path: Path) -> None:
     assert (trade["price"], trade["quantity"]) == ("30000.00", "0.20000000")
     store._write_locked = real_write
     stop(app)
+
+
+def test_a_busy_symbol_does_not_hold_back_another_symbols_book(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    c = app.test_client()
+    feed, store = app.extensions["me_feed"], app.extensions["me_store"]
+    feed.socketio = emits = Emits()
+    feed.interval_s = 0.0
+    feed.joined("subscriber", "l2:ETH-USDT")
+    assert c.post("/order", json={"symbol": "ETH-USDT", "side": "sell", "order_type": "limit", "quantity": "1",
+                                  "price": "3000"}).status_code == 200
+    release = threading.Event()
+    real_write = store._write_locked
+
+    def slow_write(*args: Any) -> None:
+        release.wait(10)
+        real_write(*args)
+
+    store._write_locked = slow_write
+    busy = threading.Thread(target=lambda: c.post("/order", json={
+        "symbol": SYM, "side": "sell", "order_type": "limit", "quantity": "0.1", "price": "30000"}))
+    busy.start()
+    deadline = time.monotonic() + 5
+    while store.next_lsn - 1 <= store.durable_lsn and time.monotonic() < deadline:
+        time.sleep(0.01)
+    feed.publish_pending()  # BTC-USDT's record is not durable yet; ETH-USDT's book is, and goes out
+    books = [p for n, p in emits.sent if n == "l2_update"]
+    assert books and books[-1]["symbol"] == "ETH-USDT" and books[-1]["asks"] == [["3000.00", "1.00000000"]]
+    release.set()
+    busy.join(10)
+    store._write_locked = real_write
+    stop(app)
