@@ -73,13 +73,17 @@ def take_snapshot(engine: MatchingEngine, store: Store, fork: bool = False) -> i
     child from its copy-on-write view of memory, so the engine is held only for the
     fork itself; otherwise the engine is held while the state is exported.
     """
-    if fork and hasattr(os, "fork"):
-        return _snapshot_in_child(engine, store)
-    with engine.lock:  # state and position must match exactly
-        lsn = store.next_lsn - 1
-        state = engine.snapshot_locked()
-    store.write_snapshot(state, lsn)
-    return lsn
+    with store.snapshot_lock:  # one at a time: a final snapshot waits for one a child is still writing
+        if fork and hasattr(os, "fork"):
+            try:
+                return _snapshot_in_child(engine, store)
+            except OSError as exc:  # no memory or processes left for a child: hold the engine instead
+                log.warning("cannot fork for a snapshot (%s); taking it inline", exc)
+        with engine.lock:  # state and position must match exactly
+            lsn = store.next_lsn - 1
+            state = engine.snapshot_locked()
+        store.write_snapshot(state, lsn)
+        return lsn
 
 
 def _snapshot_in_child(engine: MatchingEngine, store: Store) -> int:
@@ -88,7 +92,7 @@ def _snapshot_in_child(engine: MatchingEngine, store: Store) -> int:
     started = time.perf_counter()
     with engine.lock:  # the child's copy of memory is the state at exactly this position
         lsn = store.next_lsn - 1
-        pid = os.fork()
+        pid = os.fork()  # OSError here: nothing started, the caller falls back
         if pid == 0:  # the child: no locks, no logging, no sockets; only compute, write and leave
             code = 1
             try:

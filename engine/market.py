@@ -20,6 +20,7 @@ class Market:
         "history",
         "history_limit",
         "client_ids",
+        "finished_client_ids",
         "recent_trades",
         "min_lots",
         "max_lots",
@@ -41,6 +42,7 @@ class Market:
         self.history: OrderedDict[int, Order] = OrderedDict()  # finished orders, oldest first
         self.history_limit = history_limit
         self.client_ids: dict[str, Order] = {}  # client order id -> live order
+        self.finished_client_ids: dict[str, Order] = {}  # client order id -> newest finished order in the history
         self.recent_trades: deque[Trade] = deque(maxlen=trade_limit)
         self.min_lots = config.min_lots
         self.max_lots = config.max_lots
@@ -60,8 +62,13 @@ class Market:
         """
         history = self.history
         history[order.order_id] = order
+        coid = order.client_order_id
+        if coid is not None:
+            self.finished_client_ids[coid] = order
         if len(history) > self.history_limit:
-            history.popitem(last=False)
+            old = history.popitem(last=False)[1]
+            if old.client_order_id is not None and self.finished_client_ids.get(old.client_order_id) is old:
+                del self.finished_client_ids[old.client_order_id]
 
     def find_order(self, order_id: int) -> Order | None:
         """A resting order, or a finished one from the history. O(1)."""
@@ -69,11 +76,8 @@ class Market:
         return order if order is not None else self.history.get(order_id)
 
     def find_by_client_id(self, client_order_id: str) -> Order | None:
-        """The newest finished order with this client id still in the history. O(history)."""
-        for order in reversed(self.history.values()):
-            if order.client_order_id == client_order_id:
-                return order
-        return None
+        """The newest finished order with this client id still in the history. O(1)."""
+        return self.finished_client_ids.get(client_order_id)
 
     # ---- snapshots -------------------------------------------------------------
 
@@ -91,7 +95,7 @@ class Market:
 
     def load(self, data: dict[str, Any]) -> None:
         """Replace an empty market's state with exported data. O(n log levels)."""
-        if len(self.book) or self.history or self.recent_trades:
+        if len(self.book) or self.history or self.recent_trades or self.finished_client_ids:
             raise ValueError(f"{self.symbol}: the market is not empty")
         book = self.book
         shared: dict[int, int] = {}  # one int object per price and quantity value, as live orders share them
@@ -132,6 +136,8 @@ class Market:
         for oid, row in self.history.items():  # finished orders only
             assert row.order_id == oid and self.book.get_order(oid) is None, f"history holds live order {oid}"
             assert row.status is not PENDING and row.status is not PARTIALLY_FILLED, f"history holds live {row}"
+        newest: dict[str, Order] = {o.client_order_id: o for o in self.history.values() if o.client_order_id is not None}
+        assert newest == self.finished_client_ids, "finished client-id index does not match the history"
 
 
 def _order_row(o: Order) -> list[Any]:

@@ -335,7 +335,7 @@ class MatchingEngine:
         else:
             return Result(ResultCode.ORDER_ID_REQUIRED, cmd)
         if order is None:
-            known = market.find_order(oid) if oid is not None else None
+            known = market.find_order(oid) if oid is not None else market.find_by_client_id(coid)  # type: ignore[arg-type]
             if known is None:
                 return Result(ResultCode.UNKNOWN_ORDER, cmd)
             return Result(ResultCode.ORDER_NOT_LIVE, cmd, known, known.status, known.remaining_lots)

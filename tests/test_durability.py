@@ -345,3 +345,37 @@ def test_batch_policy_commits_within_its_interval_of_the_first_record(tmp_path: 
         assert all(0.15 < d < 0.32 for d in delays), delays  # 200 ms, not up to 400 ms
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("fork", [True, False], ids=["forked-child", "inline"])
+def test_a_forked_snapshot_holds_matching_only_for_the_fork(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             fork: bool) -> None:
+    import threading
+    import time
+
+    app = make_app(tmp_path)
+    c = app.test_client()
+    engine, store = app.extensions["matching_engine"], app.extensions["me_store"]
+    trade_some(c, 5)
+    export = type(engine).snapshot_locked
+
+    def slow_export(self):  # type: ignore[no-untyped-def]
+        time.sleep(1.5)  # a very large book
+        return export(self)
+
+    monkeypatch.setattr(type(engine), "snapshot_locked", slow_export)
+    snapshot = threading.Thread(target=take_snapshot, args=(engine, store), kwargs={"fork": fork})
+    snapshot.start()
+    time.sleep(0.3)  # the snapshot is under way
+    started = time.monotonic()
+    r = c.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "limit", "quantity": "0.1",
+                               "price": "100"})
+    waited = time.monotonic() - started
+    snapshot.join(30)
+    assert r.status_code == 200
+    if fork:
+        assert waited < 0.5, waited  # the child exports; the engine went on matching
+    else:
+        assert waited > 0.8, waited  # inline, the order waited for the export
+    assert store.snapshot_lsn > 0
+    stop(app)

@@ -150,6 +150,7 @@ class Store:
         self._task: Any = None
         self._failed: BaseException | None = None
         self.failed = False  # CommandJournal: once a write has failed, the engine executes nothing
+        self.snapshot_lock = threading.Lock()  # snapshots are taken one at a time
         self.on_commit: list[Callable[[], None]] = []  # called after each commit (e.g. to publish what it made durable)
         self.reader: sqlite3.Connection | None = None  # a second connection for queries
 
