@@ -182,15 +182,17 @@ class ReferenceBook:
         """Cancel by id (preferred when both are given) or by the client id of a live order.
 
         Returns "cancelled", or the reason: ORDER_ID_REQUIRED; UNKNOWN_ORDER for an id
-        never handed out or a client id no live order holds; ORDER_NOT_LIVE for an
-        order that has finished.  Nothing is forgotten, unlike the engine's bounded history.
+        never handed out or a client id no order ever held; ORDER_NOT_LIVE for an order
+        (or the newest order with that client id) that has finished.  Nothing is
+        forgotten, unlike the engine's bounded history.
         """
         if order_id is None:
             if client_order_id is None:
                 return "ORDER_ID_REQUIRED"
             order = self._live_with_client_id(client_order_id)
             if order is None:
-                return "UNKNOWN_ORDER"
+                held = [o for o in self.orders.values() if o.client_order_id == client_order_id]
+                return "ORDER_NOT_LIVE" if held else "UNKNOWN_ORDER"
             order_id = order.order_id
         if order_id not in self.orders:
             return "UNKNOWN_ORDER"

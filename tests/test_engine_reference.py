@@ -258,7 +258,7 @@ def test_cancel_by_id_and_by_client_id(venue: Venue) -> None:
     ids = seed(venue)
     c = venue.submit("sell", "limit", "0.1", "30010", "c")
     assert venue.cancel(client_order_id="c") == "cancelled"
-    assert venue.cancel(client_order_id="c") == "UNKNOWN_ORDER"  # no live order holds it
+    assert venue.cancel(client_order_id="c") == "ORDER_NOT_LIVE"  # only a finished order held it
     assert venue.cancel(c.order_id) == "ORDER_NOT_LIVE"
     assert venue.submit("sell", "limit", "0.1", "30010", "c").code == "pending"  # reusable once finished
     assert venue.cancel(client_order_id="never") == "UNKNOWN_ORDER"
