@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from engine.errors import RejectReason, ValidationError
+from engine.errors import ResultCode, ValidationError
 
 # A value with more integer digits than this cannot be a real price or quantity;
 # refusing it early keeps '1e999999' from building a gigantic int.
@@ -83,9 +83,7 @@ class Scale:
         units = self._to_units(value, what)
         count, rest = divmod(units, self.unit)
         if rest:
-            reason = RejectReason.PRICE_NOT_ON_TICK if what == "price" else RejectReason.QUANTITY_NOT_ON_STEP
-            noun = "tick size" if what == "price" else "step size"
-            raise ValidationError(reason, f"{what} {value} is not a multiple of the {noun} {self.increment:f}")
+            raise _too_fine(what, value, self)
         return count
 
     def _to_units(self, value: object, what: str) -> int:
@@ -94,7 +92,7 @@ class Scale:
         if cls is str:
             text: str = value  # type: ignore[assignment]
             if len(text) > MAX_TEXT_LENGTH:
-                raise ValidationError(RejectReason.INVALID_NUMBER,
+                raise ValidationError(ResultCode.INVALID_NUMBER,
                                       f"{what} is {len(text)} characters long; at most {MAX_TEXT_LENGTH} are accepted")
             whole, dot, frac = text.partition(".")
             # Fast path: plain ASCII digits such as "30000.15".
@@ -124,13 +122,13 @@ class Scale:
                 raise _not_a_number(what, value)
             sign_bit, digit_tuple, exponent = dec.as_tuple()
             if len(digit_tuple) > MAX_TEXT_LENGTH:
-                raise ValidationError(RejectReason.INVALID_NUMBER,
+                raise ValidationError(ResultCode.INVALID_NUMBER,
                                       f"{what} has {len(digit_tuple)} digits; at most {MAX_TEXT_LENGTH} are accepted")
             return self._exact_units(sign_bit == 1, "".join(map(str, digit_tuple)), exponent, what, value)  # type: ignore[arg-type]
         if value is None:
-            raise ValidationError(RejectReason.INVALID_NUMBER, f"{what} is required")
+            raise ValidationError(ResultCode.INVALID_NUMBER, f"{what} is required")
         raise ValidationError(
-            RejectReason.INVALID_NUMBER,
+            ResultCode.INVALID_NUMBER,
             f"{what} must be a decimal string, an integer or a Decimal, not {cls.__name__}",
         )
 
@@ -184,14 +182,14 @@ def format_trimmed(units: int, decimals: int, min_decimals: int) -> str:
 
 
 def _not_a_number(what: str, value: object) -> ValidationError:
-    return ValidationError(RejectReason.INVALID_NUMBER, f"{what} {value!r} is not a finite decimal number")
+    return ValidationError(ResultCode.INVALID_NUMBER, f"{what} {value!r} is not a finite decimal number")
 
 
 def _too_large(what: str, value: object) -> ValidationError:
-    return ValidationError(RejectReason.INVALID_NUMBER, f"{what} {value!r} is too large")
+    return ValidationError(ResultCode.INVALID_NUMBER, f"{what} {value!r} is too large")
 
 
 def _too_fine(what: str, value: object, scale: Scale) -> ValidationError:
-    reason = RejectReason.PRICE_NOT_ON_TICK if what == "price" else RejectReason.QUANTITY_NOT_ON_STEP
+    reason = ResultCode.PRICE_NOT_ON_TICK if what == "price" else ResultCode.QUANTITY_NOT_ON_STEP
     noun = "tick size" if what == "price" else "step size"
     return ValidationError(reason, f"{what} {value} is not a multiple of the {noun} {scale.increment:f}")

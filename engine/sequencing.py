@@ -41,7 +41,3 @@ class IdSource:
         tid = self.next_trade_id
         self.next_trade_id = tid + count
         return tid
-
-    def trade_id(self) -> int:
-        """A new trade id. O(1)."""
-        return self.trade_ids(1)
