@@ -5,7 +5,7 @@ from collections import OrderedDict, deque
 from typing import Any
 
 from engine.book import OrderBook, Trade
-from engine.order import ORDER_TYPE_OF, PARTIALLY_FILLED, PENDING, SIDE_OF, STATUS_OF, Order
+from engine.order import ORDER_TYPE_OF, PARTIALLY_FILLED, PENDING, SIDE_OF, STATUS_OF, Order, OrderType, Side, Status
 from engine.symbols import FeeCalculator, SymbolConfig
 
 
@@ -85,8 +85,8 @@ class Market:
         """This market's state as plain data (resting orders oldest first within each level). O(n log n)."""
         return {
             "sequence": self.book.sequence,
-            "resting": [_order_row(o) for o in sorted(self.book.resting_orders(), key=lambda o: o.order_id)],
-            "history": [_order_row(o) for o in self.history.values()],
+            "resting": _columns(sorted(self.book.resting_orders(), key=lambda o: o.order_id)),
+            "history": _columns(list(self.history.values())),
             "recent_trades": [[t.trade_id, t.price_ticks, t.qty_lots, t.aggressor_side.value, t.maker_order_id,
                                t.taker_order_id, t.ts_ns] for t in self.recent_trades],
             "stats": [self.orders_accepted, self.orders_rejected, self.trade_count, self.volume_lots,
@@ -99,7 +99,7 @@ class Market:
             raise ValueError(f"{self.symbol}: the market is not empty")
         book = self.book
         shared: dict[int, int] = {}  # one int object per price and quantity value, as live orders share them
-        for row in data["resting"]:  # arrival (id) order restores time priority
+        for row in _rows(data["resting"]):  # arrival (id) order restores time priority
             order = _order_from_row(self.symbol, row)
             order.price_ticks = shared.setdefault(order.price_ticks, order.price_ticks)  # type: ignore[arg-type]
             order.qty_lots = shared.setdefault(order.qty_lots, order.qty_lots)
@@ -109,7 +109,7 @@ class Market:
             if order.client_order_id is not None:
                 self.client_ids[order.client_order_id] = order
         book.sequence = data["sequence"]
-        for row in data["history"]:
+        for row in _rows(data["history"]):
             if len(row) == 10:  # format 1 kept the symbol in each row
                 row = row[:1] + row[2:]
             order = _order_from_row(self.symbol, row)
@@ -140,9 +140,41 @@ class Market:
         assert newest == self.finished_client_ids, "finished client-id index does not match the history"
 
 
-def _order_row(o: Order) -> list[Any]:
-    return [o.order_id, o.side.value, o.order_type.value, o.price_ticks, o.qty_lots, o.remaining_lots,
-            o.status.value, o.client_order_id, o.ts_ns]
+def _columns(orders: list[Order]) -> dict[str, list[Any]]:
+    """Orders as one list per field (format 3): loading them builds no per-row lists or strings, so a
+    restart from a large snapshot does not leave its memory fragmented by them."""
+    return {
+        "order_id": [o.order_id for o in orders],
+        "side": "".join([_CODE[o.side] for o in orders]),
+        "order_type": "".join([_CODE[o.order_type] for o in orders]),
+        "price_ticks": [o.price_ticks for o in orders],
+        "qty_lots": [o.qty_lots for o in orders],
+        "remaining_lots": [o.remaining_lots for o in orders],
+        "status": "".join([_CODE[o.status] for o in orders]),
+        "client_order_id": [o.client_order_id for o in orders],
+        "ts_ns": [o.ts_ns for o in orders],
+    }
+
+
+# One character per side, type and status in format 3's columns.
+_CODE: dict[Any, str] = {Side.BUY: "b", Side.SELL: "s", OrderType.LIMIT: "l", OrderType.MARKET: "m",
+                         OrderType.IOC: "i", OrderType.FOK: "f", Status.PENDING: "p", Status.PARTIALLY_FILLED: "P",
+                         Status.FILLED: "F", Status.CANCELLED: "c", Status.REJECTED: "r"}
+_SIDE_CODE = {"b": Side.BUY, "s": Side.SELL}
+_TYPE_CODE = {"l": OrderType.LIMIT, "m": OrderType.MARKET, "i": OrderType.IOC, "f": OrderType.FOK}
+_STATUS_CODE = {"p": Status.PENDING, "P": Status.PARTIALLY_FILLED, "F": Status.FILLED, "c": Status.CANCELLED,
+                "r": Status.REJECTED}
+
+
+def _rows(data: Any) -> Any:
+    """Order rows from either form: per field (format 3) or one list per order (formats 1 and 2)."""
+    if isinstance(data, dict):
+        sides = map(_SIDE_CODE.__getitem__, data["side"])
+        types = map(_TYPE_CODE.__getitem__, data["order_type"])
+        statuses = map(_STATUS_CODE.__getitem__, data["status"])
+        return zip(data["order_id"], sides, types, data["price_ticks"], data["qty_lots"], data["remaining_lots"],
+                   statuses, data["client_order_id"], data["ts_ns"])
+    return data
 
 
 def _order_from_row(symbol: str, row: Any) -> Order:

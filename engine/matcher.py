@@ -70,7 +70,7 @@ EventListener = Callable[[Event], None]
 DictHandler = Callable[[dict[str, Any]], None]
 
 MAX_CLIENT_ORDER_ID_LENGTH = codec.MAX_CLIENT_ORDER_ID_LENGTH
-STATE_VERSION = 2
+STATE_VERSION = 3
 MAX_UNITS = 2**63 - 1  # ticks and lots fit a signed 64-bit integer (the journal's record format)
 _new_tuple = tuple.__new__
 
@@ -535,7 +535,7 @@ class MatchingEngine:
 
         Raises ValueError if the snapshot does not fit this engine.
         """
-        if not isinstance(state, dict) or state.get("version") not in (1, STATE_VERSION):
+        if not isinstance(state, dict) or state.get("version") not in (1, 2, STATE_VERSION):
             version = state.get("version") if isinstance(state, dict) else None
             raise ValueError(f"snapshot format {version!r} is not supported (expected {STATE_VERSION})")
         with self._lock:

@@ -146,3 +146,27 @@ def test_replay_of_decoded_strings_matches(stream: list) -> None:
     fresh.add_event_listener(replayed.append)
     replay(fresh, as_strings)
     assert replayed == events and fresh.snapshot() == state
+
+
+def test_snapshots_of_earlier_formats_still_load() -> None:
+    """Format 3 keeps orders per field; formats 1 and 2 kept a list per order (1 also held the symbol)."""
+    _, _, state = run([("BTC-USDT", "buy", "limit", 5, -1, 3, True), ("BTC-USDT", "sell", "limit", 2, -1, 0, True),
+                       ("BTC-USDT", "sell", "limit", 3, 4, 3, False), ("ETH-USDT", "buy", "ioc", 7, 2, 3, True)])
+    fields = ("order_id", "side", "order_type", "price_ticks", "qty_lots", "remaining_lots", "status",
+              "client_order_id", "ts_ns")
+    codes = {"b": "buy", "s": "sell", "l": "limit", "m": "market", "i": "ioc", "f": "fok", "p": "pending",
+             "P": "partially_filled", "F": "filled", "c": "cancelled", "r": "rejected"}
+
+    def as_rows(columns: dict, symbol: str | None) -> list[list]:
+        rows = [[codes.get(v, v) if isinstance(v, str) and name in ("side", "order_type", "status") else v
+                 for name, v in zip(fields, values)] for values in zip(*(columns[f] for f in fields))]
+        return [r[:1] + [symbol] + r[1:] for r in rows] if symbol else rows
+
+    for version in (1, 2):
+        old = {**state, "version": version, "markets": {
+            s: {**m, "resting": as_rows(m["resting"], None),
+                "history": as_rows(m["history"], s if version == 1 else None)} for s, m in state["markets"].items()}}
+        fresh = create_crypto_engine(ids=IdSource(), clock=StepClock())
+        fresh.restore(old)
+        assert fresh.snapshot() == state
+        check_all(fresh)
