@@ -24,6 +24,7 @@ FORMAT_VERSION = 1
 SUBMIT, CANCEL = 1, 2
 _SUBMIT = struct.Struct("<BHBBBqqqq")
 _CANCEL = struct.Struct("<BHqq")
+_SUBMIT_SIZE = _SUBMIT.size
 LENGTH = struct.Struct("<H")
 SIDES = (BUY, SELL)
 TYPES = (LIMIT, MARKET, IOC, FOK)
@@ -41,20 +42,25 @@ def encode(command: Command, symbol_index: dict[str, int]) -> bytes:
     return _CANCEL.pack(CANCEL, symbol_index[command.symbol], command.order_id, command.ts_ns)
 
 
-def decode(rec: bytes | memoryview, symbols: list[str]) -> Command:
-    """The recorded command of one record: the only decoder of the format.
+def decode(rec: bytes | memoryview, symbols: list[str], start: int = 0, stop: int | None = None) -> Command:
+    """The recorded command of one record (``rec[start:stop]``): the only decoder of the format.
 
     Raises ValueError (or IndexError, struct.error, UnicodeDecodeError) for a record
     that is not one.
     """
-    kind = rec[0]
+    if stop is None:
+        stop = len(rec)
+    kind = rec[start]
     if kind == SUBMIT:
-        _, sym, side, otype, post, oid, ts, qty, price = _SUBMIT.unpack_from(rec)
-        coid = bytes(rec[_SUBMIT.size:]).decode() if len(rec) > _SUBMIT.size else None
+        _, sym, side, otype, post, oid, ts, qty, price = _SUBMIT.unpack_from(rec, start)
+        text = start + _SUBMIT_SIZE
+        coid = bytes(rec[text:stop]).decode() if stop > text else None
         return Submit(symbols[sym], SIDES[side], TYPES[otype], None if price < 0 else price, qty, coid, post == 1,
                       oid, ts)
     if kind == CANCEL:
-        _, sym, oid, ts = _CANCEL.unpack(rec)
+        if stop - start != _CANCEL.size:
+            raise ValueError(f"a cancel record of {stop - start} bytes")
+        _, sym, oid, ts = _CANCEL.unpack_from(rec, start)
         return Cancel(symbols[sym], oid, None, ts)
     raise ValueError(f"unknown record kind {kind}")
 
@@ -80,6 +86,19 @@ def unpack(blob: bytes) -> Iterator[memoryview]:
         if offset + size > end:
             raise ValueError("a record runs past the end of its batch")
         yield view[offset:offset + size]
+        offset += size
+
+
+def spans(blob: bytes) -> Iterator[tuple[int, int]]:
+    """``(start, stop)`` of each record of one journal row, in order, without copying them."""
+    offset, end = 0, len(blob)
+    length = LENGTH.unpack_from
+    while offset < end:
+        (size,) = length(blob, offset)
+        offset += 2
+        if offset + size > end:
+            raise ValueError("a record runs past the end of its batch")
+        yield offset, offset + size
         offset += size
 
 

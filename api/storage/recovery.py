@@ -10,7 +10,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from api.storage.records import LENGTH, checksum, decode, unpack
+from api.storage.records import LENGTH, checksum, decode, spans
 from api.storage.store import Store, StoreError
 from engine.matcher import MatchingEngine
 from engine.results import EXECUTED_CODES
@@ -94,11 +94,11 @@ def recover(engine: MatchingEngine, store: Store, upto: int | None = None) -> Re
             try:
                 # a batch of one record (light load) is read without walking it
                 single = count == 1 and len(blob) > 2 and length(blob)[0] == len(blob) - 2
-                for rec in ((blob[2:],) if single else unpack(blob)):
+                for start, stop in (((2, len(blob)),) if single else spans(blob)):
                     if lsn > snap_lsn:  # a snapshot may fall inside a batch
                         while floors and floors[0][0] < lsn:
                             _raise_ids(engine, floors.pop(0))
-                        result = execute(decode(rec, symbols))  # the same execute as live commands
+                        result = execute(decode(blob, symbols, start, stop))  # the same execute as live commands
                         if result.code not in executed_codes:
                             raise ValueError(f"it does not apply to the state before it ({result.code.value})")
                         replayed += 1
