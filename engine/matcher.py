@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from engine import codec
-from engine.book import OrderBook, Trade
+from engine.book import Trade
 from engine.commands import Cancel, Command, CommandJournal, Submit
 from engine.errors import (
     DuplicateClientOrderIdError,
@@ -30,6 +30,7 @@ from engine.errors import (
 from engine.events import Event, LevelChanged, TradeExecuted
 from engine.market import Market
 from engine.presets import add_crypto_symbols, add_forex_symbols
+from engine.queries import Queries
 from engine.order import (
     CANCELLED,
     FILLED,
@@ -75,7 +76,7 @@ MAX_UNITS = 2**63 - 1  # ticks and lots fit a signed 64-bit integer (the journal
 _new_tuple = tuple.__new__
 
 
-class MatchingEngine:
+class MatchingEngine(Queries):
     """A multi-symbol price-time priority matching engine.
 
     ``ids`` and ``clock`` are the only sources of ids and timestamps, so the same
@@ -146,23 +147,13 @@ class MatchingEngine:
         O(log levels + fills) for an order, O(orders at the level) for a cancel.
         """
         with self._lock:
-            cls = command.__class__
-            if cls is Submit:
-                result = self._submit(command)  # type: ignore[arg-type]
-            elif cls is Cancel:
-                result = self._cancel(command)  # type: ignore[arg-type]
-            else:
-                return Result(ResultCode.INVALID_COMMAND, command)
-            if result.code in _EXECUTED and (self.journal is not None or self._emitting):
-                self._publish(result)
-            return result
+            return self._execute_locked(command)
 
     def execute_locked(self, command: Command) -> Result:
         """:meth:`execute` for a caller that holds :attr:`lock` (a replay of many commands). Same complexity."""
         return self._execute_locked(command)
 
     def _execute_locked(self, command: Command) -> Result:
-        # execute() repeats this dispatch inline: one call less on the hot path.
         cls = command.__class__
         if cls is Submit:
             result = self._submit(command)  # type: ignore[arg-type]
@@ -406,117 +397,6 @@ class MatchingEngine:
             result = self._execute_locked(command)
             return codec.cancel_dict(market, result)
 
-    # ---- QUERIES ---------------------------------------------------------------
-
-    @property
-    def symbols(self) -> list[str]:
-        """The configured symbols, in the order they were added. O(symbols)."""
-        return list(self._markets)
-
-    @property
-    def lock(self) -> threading.Lock:
-        """The engine's command lock, for callers that must see or change state in one step
-        (replay); hold it only briefly and call only ``*_locked`` methods."""
-        return self._lock
-
-    def market(self, symbol: str) -> Market | None:
-        """A configured symbol's state (read-only use), or None. O(1)."""
-        return self._market_or_none(symbol)
-
-    def get_symbol_config(self, symbol: str) -> SymbolConfig | None:
-        """A symbol's trading rules, or None. O(1)."""
-        market = self._market_or_none(symbol)
-        return market.config if market is not None else None
-
-    def get_order_book(self, symbol: str) -> OrderBook | None:
-        """The book of a configured symbol, or None; never creates one. O(1)."""
-        market = self._market_or_none(symbol)
-        return market.book if market is not None else None
-
-    def get_book_snapshot(self, symbol: str, levels: int = 10) -> dict[str, Any]:
-        """Top levels: bids highest first, asks lowest first, as [price, quantity] strings. O(levels log levels)."""
-        market = self._market_or_none(symbol)
-        if market is None:
-            return codec.symbol_not_found(symbol)
-        with self._lock:
-            return codec.book_dict(market, levels, self.clock())
-
-    def get_bbo(self, symbol: str) -> dict[str, Any]:
-        """Best bid and offer with their quantities, spread and mid. O(1)."""
-        market = self._market_or_none(symbol)
-        if market is None:
-            return codec.symbol_not_found(symbol)
-        with self._lock:
-            return codec.bbo_dict(market)
-
-    def get_order_status(self, symbol: str | None, order_id: int | str) -> dict[str, Any]:
-        """Status of a resting or finished order (finished ones within the history limit). O(symbols)."""
-        oid = codec.parse_order_id(order_id)
-        if symbol is None:
-            markets = list(self._markets.values())
-        else:
-            market = self._market_or_none(symbol)
-            if market is None:
-                return codec.symbol_not_found(symbol)
-            markets = [market]
-        with self._lock:
-            for market in markets:
-                order = market.find_order(oid) if oid is not None else None
-                if order is not None:
-                    return codec.order_dict(market, order)
-        return codec.order_not_found(order_id)
-
-    def get_order_by_client_id(self, symbol: str, client_order_id: str) -> dict[str, Any]:
-        """The live order with this client id, else the newest finished one the engine still keeps.
-
-        O(1) for a live order; O(history) to search the finished ones.
-        """
-        market = self._market_or_none(symbol)
-        if market is None:
-            return codec.symbol_not_found(symbol)
-        with self._lock:
-            order = market.client_ids.get(client_order_id) if type(client_order_id) is str else None
-            if order is None:
-                order = market.find_by_client_id(client_order_id)
-            if order is not None:
-                return codec.order_dict(market, order)
-        return codec.order_not_found(client_order_id)
-
-    def get_recent_trades(self, symbol: str, limit: int = 100, before_trade_id: int | None = None) -> dict[str, Any]:
-        """Recent trades of a symbol, newest first. O(trades kept)."""
-        market = self._market_or_none(symbol)
-        if market is None:
-            return codec.symbol_not_found(symbol)
-        with self._lock:
-            out = []
-            for trade in reversed(market.recent_trades):
-                if before_trade_id is not None and trade.trade_id >= before_trade_id:
-                    continue
-                out.append(codec.trade_dict(market, trade))
-                if len(out) >= limit:
-                    break
-        return {"symbol": market.symbol, "trades": out}
-
-    def get_statistics(self, symbol: str | None = None) -> dict[str, Any]:
-        """Counters for one symbol, or for all with engine totals. O(symbols)."""
-        with self._lock:
-            if symbol is not None:
-                market = self._market_or_none(symbol)
-                if market is None:
-                    return codec.symbol_not_found(symbol)
-                return codec.statistics_dict(market)
-            per_symbol = {s: codec.statistics_dict(m) for s, m in self._markets.items()}
-        return {
-            "symbols": per_symbol,
-            "total_orders": sum(m.orders_accepted + m.orders_rejected for m in self._markets.values()),
-            "total_trades": sum(m.trade_count for m in self._markets.values()),
-            "resting_orders": sum(len(m.book) for m in self._markets.values()),
-        }
-
-    def event_to_dict(self, event: Event) -> dict[str, Any]:
-        """Render an event with Decimal strings, adding ``event_type``. O(1)."""
-        return codec.event_dict(self._markets[event.symbol], event)
-
     # ---- SNAPSHOTS -------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
@@ -557,9 +437,6 @@ class MatchingEngine:
                 market.check_invariants()
 
     # ---- internals -------------------------------------------------------------
-
-    def _market_or_none(self, symbol: object) -> Market | None:
-        return self._markets.get(symbol) if type(symbol) is str else None  # type: ignore[arg-type]
 
     def _dispatch(self, events: list[Event]) -> None:
         """Deliver a command's events to listeners; a failing listener is logged, never fatal."""

@@ -78,15 +78,8 @@ def pack(records: list[bytes]) -> bytes:
 def unpack(blob: bytes) -> Iterator[memoryview]:
     """The records of one journal row, in order (the inverse of :func:`pack`)."""
     view = memoryview(blob)
-    offset, end = 0, len(blob)
-    length = LENGTH.unpack_from
-    while offset < end:
-        (size,) = length(blob, offset)
-        offset += 2
-        if offset + size > end:
-            raise ValueError("a record runs past the end of its batch")
-        yield view[offset:offset + size]
-        offset += size
+    for start, stop in spans(blob):
+        yield view[start:stop]
 
 
 def spans(blob: bytes) -> Iterator[tuple[int, int]]:
