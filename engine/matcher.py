@@ -147,7 +147,18 @@ class MatchingEngine(Queries):
         O(log levels + fills) for an order, O(orders at the level) for a cancel.
         """
         with self._lock:
-            return self._execute_locked(command)
+            # _execute_locked's body, inline: a call less is 6% of the whole on the hot path.
+            # The two must stay the same (replay, which runs _execute_locked, is tested against live).
+            cls = command.__class__
+            if cls is Submit:
+                result = self._submit(command)  # type: ignore[arg-type]
+            elif cls is Cancel:
+                result = self._cancel(command)  # type: ignore[arg-type]
+            else:
+                return Result(ResultCode.INVALID_COMMAND, command)
+            if result.code in _EXECUTED and (self.journal is not None or self._emitting):
+                self._publish(result)
+            return result
 
     def execute_locked(self, command: Command) -> Result:
         """:meth:`execute` for a caller that holds :attr:`lock` (a replay of many commands). Same complexity."""
