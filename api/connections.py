@@ -182,14 +182,9 @@ TESTED_EVENTLET = ((0, 36), (0, 42))  # [from, to): the hub API _FirstByte uses
 
 def check_eventlet() -> None:
     """Fail clearly when eventlet is outside the range whose hub API this module was tested with."""
-    from importlib.metadata import version
+    from api.versions import require_tested
 
-    found = version("eventlet")
-    major_minor = tuple(int(p) for p in found.split(".")[:2])
-    low, high = TESTED_EVENTLET
-    if not low <= major_minor < high:
-        raise RuntimeError(f"eventlet {found} is outside the range api/connections.py was tested with "
-                           f"(>={low[0]}.{low[1]},<{high[0]}.{high[1]}): its hub's add/remove may have changed")
+    require_tested("eventlet", *TESTED_EVENTLET, "api/connections.py", "its hub's add/remove")
     hub = eventlet.hubs.get_hub()
     if not all(hasattr(hub, name) for name in ("add", "remove", "schedule_call_global", "READ")):
         raise RuntimeError("eventlet's hub no longer offers add/remove/schedule_call_global/READ")

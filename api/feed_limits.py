@@ -22,14 +22,9 @@ TESTED_ENGINEIO = ((4, 9), (5, 0))  # [from, to)
 
 def check_internals(sio_server: Any) -> None:
     """Fail clearly when python-socketio / python-engineio lack what this module reads."""
-    from importlib.metadata import version
+    from api.versions import require_tested
 
-    found = version("python-engineio")
-    major_minor = tuple(int(p) for p in found.split(".")[:2])
-    low, high = TESTED_ENGINEIO
-    if not low <= major_minor < high:
-        raise RuntimeError(f"python-engineio {found} is outside the range api/feed_limits.py was tested with "
-                           f"(>={low[0]}.{low[1]},<{high[0]}.{high[1]}): its Socket.queue may have changed")
+    require_tested("python-engineio", *TESTED_ENGINEIO, "api/feed_limits.py", "its Socket.queue")
     if not hasattr(sio_server.manager, "eio_sid_from_sid") or not hasattr(sio_server.eio, "sockets"):
         raise RuntimeError("python-socketio / python-engineio no longer offer manager.eio_sid_from_sid or "
                            "eio.sockets, which api/feed_limits.py reads")

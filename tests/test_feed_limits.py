@@ -186,3 +186,13 @@ def _check_slow_consumer(url: str, port: int, readers: list[MarketClient]) -> No
     assert _metric(url, "socketio_connected_clients") == clients_before - 1
     # 2x of the run without it; under 10 ms both are noise on a shared machine
     assert _p99(with_stalled) <= 2 * max(_p99(baseline), 0.010), (_p99(baseline), _p99(with_stalled))
+
+
+def test_a_dependency_outside_its_tested_range_is_refused_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
+    import api.versions
+
+    monkeypatch.setattr(api.versions, "version", lambda name: "5.1.0")
+    with pytest.raises(RuntimeError, match=r"python-engineio 5\.1\.0 is outside the range api/feed_limits\.py"):
+        api.versions.require_tested("python-engineio", (4, 9), (5, 0), "api/feed_limits.py", "its Socket.queue")
+    monkeypatch.setattr(api.versions, "version", lambda name: "4.12.1")
+    api.versions.require_tested("python-engineio", (4, 9), (5, 0), "api/feed_limits.py", "its Socket.queue")
