@@ -33,6 +33,8 @@ class Trade(NamedTuple):
     maker_order_id: int
     taker_order_id: int
     ts_ns: int
+    maker_account: int | None = None  # owners, for an engine with accounts
+    taker_account: int | None = None
 
 
 Fill = tuple[Order, int]

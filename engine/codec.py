@@ -37,7 +37,7 @@ _TYPES = {**ORDER_TYPE_OF, **{k.upper(): v for k, v in ORDER_TYPE_OF.items()}}
 # ---- PARSING ---------------------------------------------------------------------
 
 def parse_submit(markets: Mapping[str, Market], symbol: Any, side: Any, order_type: Any, quantity: Any, price: Any,
-                 client_order_id: Any = None, post_only: Any = False) -> Submit:
+                 client_order_id: Any = None, post_only: Any = False, account: int | None = None) -> Submit:
     """An order's fields as a :class:`Submit`; raises :class:`EngineError` naming the first problem.
 
     Checks what needs the text: names, number syntax, tick and step.  The symbol's
@@ -71,11 +71,11 @@ def parse_submit(markets: Mapping[str, Market], symbol: Any, side: Any, order_ty
     ):
         raise ValidationError(ResultCode.INVALID_CLIENT_ORDER_ID,
                               f"client_order_id must be 1 to {MAX_CLIENT_ORDER_ID_LENGTH} printable characters")
-    return Submit(market.symbol, side_, type_, ticks, lots, client_order_id, post_only)
+    return Submit(market.symbol, side_, type_, ticks, lots, client_order_id, post_only, None, None, account)
 
 
 def parse_cancel(markets: Mapping[str, Market], symbol: Any, order_id: Any = None,
-                 client_order_id: Any = None) -> Cancel:
+                 client_order_id: Any = None, account: int | None = None) -> Cancel:
     """A cancel's fields as a :class:`Cancel`; raises :class:`EngineError` for an unknown symbol or no id."""
     market = _market(markets, symbol)
     if order_id is None and client_order_id is None:
@@ -83,10 +83,10 @@ def parse_cancel(markets: Mapping[str, Market], symbol: Any, order_id: Any = Non
     # An id that cannot be one of ours (-1 below) names no order: answered like any unknown order.
     if order_id is not None:
         oid = parse_order_id(order_id)
-        return Cancel(market.symbol, oid if oid is not None else -1)
+        return Cancel(market.symbol, oid if oid is not None else -1, None, None, account)
     if type(client_order_id) is not str:
-        return Cancel(market.symbol, -1)
-    return Cancel(market.symbol, None, client_order_id)
+        return Cancel(market.symbol, -1, None, None, account)
+    return Cancel(market.symbol, None, client_order_id, None, account)
 
 
 def parse_order_id(value: object) -> int | None:
@@ -258,7 +258,7 @@ def order_dict(market: Market, order: Order) -> dict[str, Any]:
 def order_row_dict(market: Market, row: tuple) -> dict[str, Any]:
     """A stored order row ``(order_id, symbol, side, type, price_ticks, qty_lots, remaining_lots, status,
     client_order_id, ts_ns)`` as :func:`order_dict` renders it."""
-    oid, symbol, side, otype, price, lots, remaining, status, coid, ts = row
+    oid, symbol, side, otype, price, lots, remaining, status, coid, ts = row[:10]
     qty = market.config.qty_scale.text
     return {"order_id": oid, "client_order_id": coid, "symbol": symbol, "side": side, "order_type": otype,
             "price": price_text(market, price), "quantity": qty[lots], "filled_quantity": qty[lots - remaining],

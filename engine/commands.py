@@ -44,11 +44,11 @@ class Submit(_Value):
     """
 
     __slots__ = ("symbol", "side", "order_type", "price_ticks", "qty_lots", "client_order_id", "post_only",
-                 "order_id", "ts_ns")
+                 "order_id", "ts_ns", "account")
 
     def __init__(self, symbol: str, side: Side, order_type: OrderType, price_ticks: int | None, qty_lots: int,
                  client_order_id: str | None = None, post_only: bool = False, order_id: int | None = None,
-                 ts_ns: int | None = None) -> None:
+                 ts_ns: int | None = None, account: int | None = None) -> None:
         self.symbol = symbol
         self.side = side
         self.order_type = order_type
@@ -58,31 +58,86 @@ class Submit(_Value):
         self.post_only = post_only
         self.order_id = order_id
         self.ts_ns = ts_ns
+        self.account = account  # the owner; None for an engine used without accounts
 
     def stamped(self, order_id: int, ts_ns: int) -> "Submit":
         """This command with the id and time the engine gave it (what the journal records)."""
         return Submit(self.symbol, self.side, self.order_type, self.price_ticks, self.qty_lots, self.client_order_id,
-                      self.post_only, order_id, ts_ns)
+                      self.post_only, order_id, ts_ns, self.account)
 
 
 class Cancel(_Value):
-    """Cancel a resting order by ``order_id`` or by ``client_order_id`` (one is required)."""
+    """Cancel a resting order by ``order_id`` or by ``client_order_id`` (one is required).
 
-    __slots__ = ("symbol", "order_id", "client_order_id", "ts_ns")
+    With an ``account``, only that account's orders are found: another account's
+    order is answered exactly like an unknown one.  Without, any order (an engine
+    used without accounts, or the venue's own cancels).
+    """
+
+    __slots__ = ("symbol", "order_id", "client_order_id", "ts_ns", "account")
 
     def __init__(self, symbol: str, order_id: int | None = None, client_order_id: str | None = None,
-                 ts_ns: int | None = None) -> None:
+                 ts_ns: int | None = None, account: int | None = None) -> None:
         self.symbol = symbol
         self.order_id = order_id
         self.client_order_id = client_order_id
         self.ts_ns = ts_ns
+        self.account = account
 
     def stamped(self, order_id: int, ts_ns: int) -> "Cancel":
         """The recorded form: by order id, with the time the engine gave it."""
-        return Cancel(self.symbol, order_id, None, ts_ns)
+        return Cancel(self.symbol, order_id, None, ts_ns, self.account)
 
 
-Command = Union[Submit, Cancel]
+# ---- accounts ----------------------------------------------------------------------
+# Made at the edge with the key's secret already reduced to its digest, so a journal
+# never holds a secret and replaying one rebuilds the same accounts and keys.
+
+class CreateAccount(_Value):
+    """Open an account with a unique name. ``account_id`` is set only on recorded commands."""
+
+    __slots__ = ("name", "account_id", "ts_ns")
+
+    def __init__(self, name: str, account_id: int | None = None, ts_ns: int | None = None) -> None:
+        self.name = name
+        self.account_id = account_id
+        self.ts_ns = ts_ns
+
+
+class AddKey(_Value):
+    """Give an account a key: its public id and the SHA-256 digest (hex) of its secret."""
+
+    __slots__ = ("account_id", "key_id", "digest", "ts_ns")
+
+    def __init__(self, account_id: int, key_id: str, digest: str, ts_ns: int | None = None) -> None:
+        self.account_id = account_id
+        self.key_id = key_id
+        self.digest = digest
+        self.ts_ns = ts_ns
+
+
+class SetKeyStatus(_Value):
+    """Set a key ``active``, ``disabled`` or ``revoked`` (revoked is final)."""
+
+    __slots__ = ("key_id", "status")
+
+    def __init__(self, key_id: str, status: str) -> None:
+        self.key_id = key_id
+        self.status = status
+
+
+class SetAccountStatus(_Value):
+    """Enable or disable an account: a disabled account's keys are refused and it cannot place orders."""
+
+    __slots__ = ("account_id", "enabled")
+
+    def __init__(self, account_id: int, enabled: bool) -> None:
+        self.account_id = account_id
+        self.enabled = enabled
+
+
+AccountCommand = Union[CreateAccount, AddKey, SetKeyStatus, SetAccountStatus]
+Command = Union[Submit, Cancel, CreateAccount, AddKey, SetKeyStatus, SetAccountStatus]
 
 
 

@@ -29,13 +29,14 @@ class OrderAccepted(Event):
     order_type: OrderType
     price_ticks: int | None
     qty_lots: int
+    account: int | None = None  # the owner (None without accounts)
 
 
 @dataclass(frozen=True, slots=True)
 class TradeExecuted(Event):
     """A maker fill; one per maker order touched."""
 
-    trade: Trade
+    trade: Trade  # carries the maker's and the taker's accounts
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,7 @@ class OrderUpdated(Event):
     filled_lots: int
     remaining_lots: int
     is_maker: bool
+    account: int | None = None  # the owner (None without accounts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,7 @@ class OrderCancelled(Event):
     filled_lots: int
     remaining_lots: int
     reason: str
+    account: int | None = None  # the owner (None without accounts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,7 @@ class OrderRejected(Event):
     side: Side
     order_type: OrderType
     reason: str
+    account: int | None = None  # the owner (None without accounts)
 
 
 @dataclass(frozen=True, slots=True)

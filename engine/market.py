@@ -41,8 +41,9 @@ class Market:
         self.fees = fees
         self.history: OrderedDict[int, Order] = OrderedDict()  # finished orders, oldest first
         self.history_limit = history_limit
-        self.client_ids: dict[str, Order] = {}  # client order id -> live order
-        self.finished_client_ids: dict[str, Order] = {}  # client order id -> newest finished order in the history
+        # client order id -> live order; with accounts the key is (account, client order id), see client_key
+        self.client_ids: dict[Any, Order] = {}
+        self.finished_client_ids: dict[Any, Order] = {}  # the same keys -> newest finished order in the history
         self.recent_trades: deque[Trade] = deque(maxlen=trade_limit)
         self.min_lots = config.min_lots
         self.max_lots = config.max_lots
@@ -64,20 +65,26 @@ class Market:
         history[order.order_id] = order
         coid = order.client_order_id
         if coid is not None:
-            self.finished_client_ids[coid] = order
+            self.finished_client_ids[coid if order.account is None else (order.account, coid)] = order
         if len(history) > self.history_limit:
             old = history.popitem(last=False)[1]
-            if old.client_order_id is not None and self.finished_client_ids.get(old.client_order_id) is old:
-                del self.finished_client_ids[old.client_order_id]
+            if old.client_order_id is not None:
+                key = client_key(old.account, old.client_order_id)
+                if self.finished_client_ids.get(key) is old:
+                    del self.finished_client_ids[key]
 
     def find_order(self, order_id: int) -> Order | None:
         """A resting order, or a finished one from the history. O(1)."""
         order = self.book.get_order(order_id)
         return order if order is not None else self.history.get(order_id)
 
-    def find_by_client_id(self, client_order_id: str) -> Order | None:
-        """The newest finished order with this client id still in the history. O(1)."""
-        return self.finished_client_ids.get(client_order_id)
+    def find_by_client_id(self, client_order_id: str, account: int | None = None) -> Order | None:
+        """The newest finished order of ``account`` with this client id still in the history. O(1)."""
+        return self.finished_client_ids.get(client_key(account, client_order_id))
+
+    def live_by_client_id(self, client_order_id: str, account: int | None = None) -> Order | None:
+        """The live order of ``account`` with this client id. O(1)."""
+        return self.client_ids.get(client_key(account, client_order_id))
 
     # ---- snapshots -------------------------------------------------------------
 
@@ -88,7 +95,8 @@ class Market:
             "resting": _columns(sorted(self.book.resting_orders(), key=lambda o: o.order_id)),
             "history": _columns(list(self.history.values())),
             "recent_trades": [[t.trade_id, t.price_ticks, t.qty_lots, t.aggressor_side.value, t.maker_order_id,
-                               t.taker_order_id, t.ts_ns] for t in self.recent_trades],
+                               t.taker_order_id, t.ts_ns, t.maker_account, t.taker_account]
+                              for t in self.recent_trades],
             "stats": [self.orders_accepted, self.orders_rejected, self.trade_count, self.volume_lots,
                       self.notional_units, self.last_price_ticks],
         }
@@ -107,15 +115,18 @@ class Market:
                 order.remaining_lots = order.qty_lots
             book.rest(order)
             if order.client_order_id is not None:
-                self.client_ids[order.client_order_id] = order
+                self.client_ids[client_key(order.account, order.client_order_id)] = order
         book.sequence = data["sequence"]
+        listed = isinstance(data["history"], list)
         for row in _rows(data["history"]):
-            if len(row) == 10:  # format 1 kept the symbol in each row
+            if listed and len(row) == 10:  # format 1 kept the symbol in each row
                 row = row[:1] + row[2:]
             order = _order_from_row(self.symbol, row)
             self.remember(order)
-        for tid, price, qty, aggressor, maker, taker, ts in data["recent_trades"]:
-            self.recent_trades.append(Trade(tid, self.symbol, price, qty, SIDE_OF[aggressor], maker, taker, ts))
+        for row in data["recent_trades"]:
+            tid, price, qty, aggressor, maker, taker, ts = row[:7]
+            accounts = row[7:] if len(row) == 9 else (None, None)
+            self.recent_trades.append(Trade(tid, self.symbol, price, qty, SIDE_OF[aggressor], maker, taker, ts, *accounts))
         (self.orders_accepted, self.orders_rejected, self.trade_count, self.volume_lots, self.notional_units,
          self.last_price_ticks) = data["stats"]
 
@@ -128,7 +139,8 @@ class Market:
         have a client id; the history holds only finished orders, within its limit.
         """
         self.book.check_invariants()
-        live_with_ids = {o.client_order_id: o for o in self.book.resting_orders() if o.client_order_id is not None}
+        live_with_ids = {client_key(o.account, o.client_order_id): o for o in self.book.resting_orders()
+                         if o.client_order_id is not None}
         assert len(live_with_ids) == len(self.client_ids), "client-id index size differs from the live orders"
         for coid, order in self.client_ids.items():
             assert live_with_ids.get(coid) is order, f"client id {coid!r} does not point at its live order"
@@ -136,7 +148,8 @@ class Market:
         for oid, row in self.history.items():  # finished orders only
             assert row.order_id == oid and self.book.get_order(oid) is None, f"history holds live order {oid}"
             assert row.status is not PENDING and row.status is not PARTIALLY_FILLED, f"history holds live {row}"
-        newest: dict[str, Order] = {o.client_order_id: o for o in self.history.values() if o.client_order_id is not None}
+        newest = {client_key(o.account, o.client_order_id): o for o in self.history.values()
+                  if o.client_order_id is not None}
         assert newest == self.finished_client_ids, "finished client-id index does not match the history"
 
 
@@ -153,6 +166,7 @@ def _columns(orders: list[Order]) -> dict[str, list[Any]]:
         "status": "".join([_CODE[o.status] for o in orders]),
         "client_order_id": [o.client_order_id for o in orders],
         "ts_ns": [o.ts_ns for o in orders],
+        "account": [o.account for o in orders],
     }
 
 
@@ -172,14 +186,21 @@ def _rows(data: Any) -> Any:
         sides = map(_SIDE_CODE.__getitem__, data["side"])
         types = map(_TYPE_CODE.__getitem__, data["order_type"])
         statuses = map(_STATUS_CODE.__getitem__, data["status"])
+        accounts = data.get("account") or [None] * len(data["order_id"])  # format 3 before accounts had none
         return zip(data["order_id"], sides, types, data["price_ticks"], data["qty_lots"], data["remaining_lots"],
-                   statuses, data["client_order_id"], data["ts_ns"])
+                   statuses, data["client_order_id"], data["ts_ns"], accounts)
     return data
 
 
+def client_key(account: int | None, client_order_id: str) -> Any:
+    """The key of a client order id in a market's indexes: unique per account."""
+    return client_order_id if account is None else (account, client_order_id)
+
+
 def _order_from_row(symbol: str, row: Any) -> Order:
-    oid, side, otype, price, qty, remaining, status, coid, ts = row
-    order = Order(oid, symbol, SIDE_OF[side], ORDER_TYPE_OF[otype], price, qty, coid, ts)
+    oid, side, otype, price, qty, remaining, status, coid, ts = row[:9]
+    order = Order(oid, symbol, SIDE_OF[side], ORDER_TYPE_OF[otype], price, qty, coid, ts,
+                  row[9] if len(row) > 9 else None)
     order.remaining_lots = remaining
     order.status = STATUS_OF[status]
     return order

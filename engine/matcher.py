@@ -17,7 +17,17 @@ from typing import Any, Callable
 
 from engine import codec
 from engine.book import Trade
-from engine.commands import Cancel, Command, CommandJournal, Submit
+from engine.accounts import KEY_STATUS_OF, Account, Accounts, ApiKey, KeyStatus, valid_digest, valid_key_id, valid_name
+from engine.commands import (
+    AddKey,
+    Cancel,
+    Command,
+    CommandJournal,
+    CreateAccount,
+    SetAccountStatus,
+    SetKeyStatus,
+    Submit,
+)
 from engine.errors import (
     DuplicateClientOrderIdError,
     EngineError,
@@ -71,7 +81,7 @@ EventListener = Callable[[Event], None]
 DictHandler = Callable[[dict[str, Any]], None]
 
 MAX_CLIENT_ORDER_ID_LENGTH = codec.MAX_CLIENT_ORDER_ID_LENGTH
-STATE_VERSION = 3
+STATE_VERSION = 4
 MAX_UNITS = 2**63 - 1  # ticks and lots fit a signed 64-bit integer (the journal's record format)
 _new_tuple = tuple.__new__
 
@@ -105,6 +115,11 @@ class MatchingEngine(Queries):
         self._order_handlers: list[DictHandler] = []
         self._emitting = False  # any listener or handler registered
         self.journal = journal  # told of every executed command, stamped, in order
+        self.accounts = Accounts()  # empty unless account commands are executed
+        self._account_commands: dict[type, Callable[[Any], Result]] = {
+            CreateAccount: self._create_account, AddKey: self._add_key, SetKeyStatus: self._set_key_status,
+            SetAccountStatus: self._set_account_status,
+        }
 
     # ---- SETUP -----------------------------------------------------------------
 
@@ -155,7 +170,7 @@ class MatchingEngine(Queries):
             elif cls is Cancel:
                 result = self._cancel(command)  # type: ignore[arg-type]
             else:
-                return Result(ResultCode.INVALID_COMMAND, command)
+                return self._account_command(command)
             if result.code in _EXECUTED and (self.journal is not None or self._emitting):
                 self._publish(result)
             return result
@@ -171,9 +186,22 @@ class MatchingEngine(Queries):
         elif cls is Cancel:
             result = self._cancel(command)  # type: ignore[arg-type]
         else:
-            return Result(ResultCode.INVALID_COMMAND, command)
+            return self._account_command(command)
         if result.code in _EXECUTED and (self.journal is not None or self._emitting):
             self._publish(result)
+        return result
+
+    def _account_command(self, command: Any) -> Result:
+        """Run an account command; an executed one goes to the journal (stamped) with no events."""
+        handler = self._account_commands.get(command.__class__)
+        if handler is None:
+            return Result(ResultCode.INVALID_COMMAND, command)
+        journal = self.journal
+        if journal is not None and journal.failed:
+            return Result(ResultCode.JOURNAL_UNAVAILABLE, command)
+        result = handler(command)
+        if result.code is _OK and journal is not None:
+            journal.record(result.command, [])
         return result
 
     def _publish(self, result: Result) -> None:
@@ -228,11 +256,18 @@ class MatchingEngine(Queries):
                 return Result(ResultCode.INVALID_POST_ONLY, cmd)
             if otype is not LIMIT:
                 return Result(ResultCode.POST_ONLY_NOT_LIMIT, cmd)
+        account = cmd.account
+        if account is not None:
+            owner = self.accounts.by_id.get(account) if type(account) is int else None
+            if owner is None:
+                return Result(ResultCode.UNKNOWN_ACCOUNT if type(account) is int else ResultCode.INVALID_ACCOUNT_ID, cmd)
+            if not owner.enabled:
+                return Result(ResultCode.ACCOUNT_DISABLED, cmd)
         coid = cmd.client_order_id
         if coid is not None:
             if type(coid) is not str or not 0 < len(coid) <= MAX_CLIENT_ORDER_ID_LENGTH or not coid.isprintable():
                 return Result(ResultCode.INVALID_CLIENT_ORDER_ID, cmd)
-            if coid in market.client_ids:
+            if (coid if account is None else (account, coid)) in market.client_ids:
                 return Result(ResultCode.CLIENT_ORDER_ID_IN_USE, cmd)
         oid = cmd.order_id
         if oid is None:
@@ -245,7 +280,7 @@ class MatchingEngine(Queries):
         if ts is None:
             ts = self.clock()
         symbol = market.symbol
-        order = Order(oid, symbol, side, otype, price, lots, coid, ts)
+        order = Order(oid, symbol, side, otype, price, lots, coid, ts, account)
         book = market.book
         seq = book.sequence + 1
 
@@ -272,7 +307,8 @@ class MatchingEngine(Queries):
             remember = market.remember
             for maker, fill_lots in fills:
                 maker_price = maker.price_ticks
-                trades.append(_new_tuple(Trade, (tid, symbol, maker_price, fill_lots, side, maker.order_id, oid, ts)))
+                trades.append(_new_tuple(Trade, (tid, symbol, maker_price, fill_lots, side, maker.order_id, oid, ts,
+                                                 maker.account, account)))
                 tid += 1
                 volume += fill_lots
                 value += maker_price * fill_lots
@@ -280,8 +316,11 @@ class MatchingEngine(Queries):
                     touched += 1
                     last_price = maker_price
                 if maker.status is FILLED:
+                    if maker.account is not None:
+                        del self.accounts.by_id[maker.account].live[maker.order_id]
                     if maker.client_order_id is not None:
-                        del client_ids[maker.client_order_id]
+                        del client_ids[maker.client_order_id if maker.account is None
+                                       else (maker.account, maker.client_order_id)]
                     remember(maker)
             market.recent_trades.extend(trades)
             market.trade_count += count
@@ -299,8 +338,10 @@ class MatchingEngine(Queries):
             if otype is LIMIT:
                 order.status = status
                 rest_lots = book.rest(order)
+                if account is not None:
+                    owner.live[oid] = order  # type: ignore[possibly-undefined]
                 if coid is not None:
-                    market.client_ids[coid] = order
+                    market.client_ids[coid if account is None else (account, coid)] = order
             else:
                 status = CANCELLED
         order.status = status
@@ -324,7 +365,9 @@ class MatchingEngine(Queries):
         market = self._markets.get(cmd.symbol) if type(cmd.symbol) is str else None
         if market is None:
             return Result(ResultCode.UNKNOWN_SYMBOL if type(cmd.symbol) is str else ResultCode.INVALID_SYMBOL, cmd)
-        oid, coid = cmd.order_id, cmd.client_order_id
+        oid, coid, account = cmd.order_id, cmd.client_order_id, cmd.account
+        if account is not None and type(account) is not int:
+            return Result(ResultCode.INVALID_ACCOUNT_ID, cmd)
         book = market.book
         if oid is not None:
             if type(oid) is not int:
@@ -333,20 +376,24 @@ class MatchingEngine(Queries):
         elif coid is not None:
             if type(coid) is not str:
                 return Result(ResultCode.INVALID_CLIENT_ORDER_ID, cmd)
-            order = market.client_ids.get(coid)
+            order = market.client_ids.get(coid if account is None else (account, coid))
         else:
             return Result(ResultCode.ORDER_ID_REQUIRED, cmd)
-        if order is None:
-            known = market.find_order(oid) if oid is not None else market.find_by_client_id(coid)  # type: ignore[arg-type]
-            if known is None:
+        if order is None or (account is not None and order.account != account):
+            # another account's order is answered exactly like an unknown one
+            known = market.find_order(oid) if oid is not None else market.find_by_client_id(coid, account)  # type: ignore[arg-type]
+            if known is None or (account is not None and known.account != account):
                 return Result(ResultCode.UNKNOWN_ORDER, cmd)
             return Result(ResultCode.ORDER_NOT_LIVE, cmd, known, known.status, known.remaining_lots)
         ts = cmd.ts_ns
         if ts is None:
             ts = self.clock()
         book.cancel(order.order_id)
+        if order.account is not None:
+            del self.accounts.by_id[order.account].live[order.order_id]
         if order.client_order_id is not None:
-            del market.client_ids[order.client_order_id]
+            del market.client_ids[order.client_order_id if order.account is None
+                                  else (order.account, order.client_order_id)]
         market.remember(order)
         first_seq = book.sequence + 1
         book.sequence = first_seq + 1
@@ -354,6 +401,71 @@ class MatchingEngine(Queries):
         # The cancel's own time is the events' time; the order keeps its entry time.
         return _new_tuple(Result, (_OK, cmd, order, CANCELLED, order.remaining_lots, NO_TRADES, NO_FILLS, first_seq, 0,
                                    level_lots, 0, ts))
+
+    # ---- ACCOUNTS ------------------------------------------------------------------
+
+    def _create_account(self, cmd: CreateAccount) -> Result:
+        accounts = self.accounts
+        if not valid_name(cmd.name):
+            return Result(ResultCode.INVALID_ACCOUNT_NAME, cmd)
+        if cmd.name in accounts.by_name:
+            return Result(ResultCode.ACCOUNT_NAME_IN_USE, cmd)
+        account_id = cmd.account_id
+        if account_id is None:
+            account_id = accounts.next_account_id
+        elif type(account_id) is not int or not 0 < account_id <= MAX_UNITS:
+            return Result(ResultCode.INVALID_ACCOUNT_ID, cmd)
+        elif account_id in accounts.by_id:
+            return Result(ResultCode.ACCOUNT_ID_IN_USE, cmd)
+        ts = cmd.ts_ns if cmd.ts_ns is not None else self.clock()
+        account = Account(account_id, cmd.name, True, ts)
+        accounts.by_id[account_id] = account
+        accounts.by_name[cmd.name] = account
+        accounts.next_account_id = max(accounts.next_account_id, account_id + 1)
+        return Result(_OK, CreateAccount(cmd.name, account_id, ts), ts_ns=ts)
+
+    def _add_key(self, cmd: AddKey) -> Result:
+        accounts = self.accounts
+        account = accounts.by_id.get(cmd.account_id) if type(cmd.account_id) is int else None
+        if account is None:
+            return Result(ResultCode.UNKNOWN_ACCOUNT if type(cmd.account_id) is int else ResultCode.INVALID_ACCOUNT_ID,
+                          cmd)
+        if not valid_key_id(cmd.key_id):
+            return Result(ResultCode.INVALID_KEY_ID, cmd)
+        if cmd.key_id in accounts.keys:
+            return Result(ResultCode.KEY_ID_IN_USE, cmd)
+        if not valid_digest(cmd.digest):
+            return Result(ResultCode.INVALID_KEY_DIGEST, cmd)
+        ts = cmd.ts_ns if cmd.ts_ns is not None else self.clock()
+        accounts.keys[cmd.key_id] = ApiKey(cmd.key_id, account.account_id, cmd.digest, KeyStatus.ACTIVE, ts)
+        account.key_ids.append(cmd.key_id)
+        return Result(_OK, AddKey(cmd.account_id, cmd.key_id, cmd.digest, ts), ts_ns=ts)
+
+    def _set_key_status(self, cmd: SetKeyStatus) -> Result:
+        key = self.accounts.keys.get(cmd.key_id) if type(cmd.key_id) is str else None
+        if key is None:
+            return Result(ResultCode.UNKNOWN_KEY, cmd)
+        status = KEY_STATUS_OF.get(cmd.status) if type(cmd.status) is str else None
+        if status is None:
+            return Result(ResultCode.INVALID_KEY_STATUS, cmd)
+        if key.status is KeyStatus.REVOKED:
+            return Result(ResultCode.KEY_REVOKED, cmd)
+        key.status = status
+        return Result(_OK, SetKeyStatus(cmd.key_id, status.value))
+
+    def _set_account_status(self, cmd: SetAccountStatus) -> Result:
+        account = self.accounts.by_id.get(cmd.account_id) if type(cmd.account_id) is int else None
+        if account is None:
+            return Result(ResultCode.UNKNOWN_ACCOUNT, cmd)
+        if type(cmd.enabled) is not bool:
+            return Result(ResultCode.INVALID_COMMAND, cmd)
+        account.enabled = cmd.enabled
+        return Result(_OK, cmd)
+
+    def authenticate(self, api_key: object) -> tuple[Account | None, str | None]:
+        """The enabled account of an active key, and the key id (for logs); see :meth:`Accounts.authenticate`."""
+        with self._lock:
+            return self.accounts.authenticate(api_key)
 
     def cancel_all(self, symbol: str) -> int:
         """Cancel every resting order of a symbol (each a journaled ``Cancel``); return how many. O(n)."""
@@ -378,6 +490,7 @@ class MatchingEngine(Queries):
         client_order_id: str | None = None,
         *,
         post_only: bool = False,
+        account: int | None = None,
     ) -> dict[str, Any]:
         """Parse, execute and render one order: its result dict, or an error dict. O(log levels + fills).
 
@@ -386,7 +499,7 @@ class MatchingEngine(Queries):
         started = time.perf_counter_ns()
         try:
             command = codec.parse_submit(self._markets, symbol, side, order_type, quantity, price, client_order_id,
-                                         post_only)
+                                         post_only, account)
         except EngineError as exc:
             return exc.to_dict()
         market = self._markets[command.symbol]
@@ -397,10 +510,13 @@ class MatchingEngine(Queries):
         return out
 
     def cancel_order(self, symbol: str, order_id: int | str | None = None,
-                     client_order_id: str | None = None) -> dict[str, Any]:
-        """Cancel a resting order by id or client id; ``success`` false if it is not live. O(orders at its level)."""
+                     client_order_id: str | None = None, *, account: int | None = None) -> dict[str, Any]:
+        """Cancel a resting order by id or client id; ``success`` false if it is not live. O(orders at its level).
+
+        With ``account``, only that account's orders are found (another's answers like an unknown order).
+        """
         try:
-            command = codec.parse_cancel(self._markets, symbol, order_id, client_order_id)
+            command = codec.parse_cancel(self._markets, symbol, order_id, client_order_id, account)
         except EngineError as exc:
             return {"success": False, **exc.to_dict()}
         market = self._markets[command.symbol]
@@ -419,14 +535,15 @@ class MatchingEngine(Queries):
         """:meth:`snapshot` for a caller that holds :attr:`lock`."""
         return {"version": STATE_VERSION, "next_order_id": self.ids.next_order_id,
                 "next_trade_id": self.ids.next_trade_id,
-                "markets": {symbol: m.export() for symbol, m in self._markets.items()}}
+                "markets": {symbol: m.export() for symbol, m in self._markets.items()},
+                "accounts": self.accounts.export()}
 
     def restore(self, state: dict[str, Any]) -> None:
         """Load a :meth:`snapshot` into an engine with the same symbols and empty books. O(n log levels).
 
         Raises ValueError if the snapshot does not fit this engine.
         """
-        if not isinstance(state, dict) or state.get("version") not in (1, 2, STATE_VERSION):
+        if not isinstance(state, dict) or state.get("version") not in (1, 2, 3, STATE_VERSION):
             version = state.get("version") if isinstance(state, dict) else None
             raise ValueError(f"snapshot format {version!r} is not supported (expected {STATE_VERSION})")
         with self._lock:
@@ -436,16 +553,33 @@ class MatchingEngine(Queries):
             for market in self._markets.values():
                 if len(market.book) or market.history:
                     raise ValueError(f"{market.symbol}: the market is not empty")
+            if len(self.accounts):
+                raise ValueError("the engine already has accounts")
             self.ids.next_order_id = state["next_order_id"]
             self.ids.next_trade_id = state["next_trade_id"]
             for symbol, data in state["markets"].items():
                 self._markets[symbol].load(data)
+            if "accounts" in state:
+                self.accounts.load(state["accounts"])
+                for market in self._markets.values():
+                    for order in market.book.resting_orders():
+                        if order.account is not None:
+                            self.accounts.by_id[order.account].live[order.order_id] = order
 
     def check_invariants(self) -> None:
         """Raise AssertionError unless every market is consistent (see :meth:`Market.check_invariants`). O(n log n)."""
         with self._lock:
             for market in self._markets.values():
                 market.check_invariants()
+            self.accounts.check_invariants()
+            live: dict[int, dict[int, Order]] = {}
+            for market in self._markets.values():  # every order's owner exists and lists it
+                for order in market.book.resting_orders():
+                    if order.account is not None:
+                        assert order.account in self.accounts.by_id, f"{order} has no account"
+                        live.setdefault(order.account, {})[order.order_id] = order
+            for account_id, account in self.accounts.by_id.items():
+                assert account.live == live.get(account_id, {}), f"account {account_id}'s live orders differ"
 
     # ---- internals -------------------------------------------------------------
 

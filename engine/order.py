@@ -63,6 +63,7 @@ class Order:
         "status",
         "client_order_id",
         "ts_ns",
+        "account",
     )
 
     def __init__(
@@ -75,6 +76,7 @@ class Order:
         qty_lots: int,
         client_order_id: str | None = None,
         ts_ns: int = 0,
+        account: int | None = None,
     ) -> None:
         self.order_id = order_id
         self.symbol = symbol
@@ -86,6 +88,7 @@ class Order:
         self.status = PENDING
         self.client_order_id = client_order_id
         self.ts_ns = ts_ns
+        self.account = account  # the owner; None in an engine used without accounts
 
     @property
     def filled_lots(self) -> int:

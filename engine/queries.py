@@ -66,8 +66,11 @@ class Queries:
         with self._lock:
             return codec.bbo_dict(market)
 
-    def get_order_status(self, symbol: str | None, order_id: int | str) -> dict[str, Any]:
-        """Status of a resting or finished order (finished ones within the history limit). O(symbols)."""
+    def get_order_status(self, symbol: str | None, order_id: int | str, account: int | None = None) -> dict[str, Any]:
+        """Status of a resting or finished order (finished ones within the history limit). O(symbols).
+
+        With ``account``, another account's order is answered exactly like an unknown one.
+        """
         oid = codec.parse_order_id(order_id)
         if symbol is None:
             markets = list(self._markets.values())
@@ -79,11 +82,11 @@ class Queries:
         with self._lock:
             for market in markets:
                 order = market.find_order(oid) if oid is not None else None
-                if order is not None:
+                if order is not None and (account is None or order.account == account):
                     return codec.order_dict(market, order)
         return codec.order_not_found(order_id)
 
-    def get_order_by_client_id(self, symbol: str, client_order_id: str) -> dict[str, Any]:
+    def get_order_by_client_id(self, symbol: str, client_order_id: str, account: int | None = None) -> dict[str, Any]:
         """The live order with this client id, else the newest finished one the engine still keeps.
 
         O(1) for a live order; O(history) to search the finished ones.
@@ -92,9 +95,9 @@ class Queries:
         if market is None:
             return codec.symbol_not_found(symbol)
         with self._lock:
-            order = market.client_ids.get(client_order_id) if type(client_order_id) is str else None
+            order = market.live_by_client_id(client_order_id, account) if type(client_order_id) is str else None
             if order is None:
-                order = market.find_by_client_id(client_order_id)
+                order = market.find_by_client_id(client_order_id, account)
             if order is not None:
                 return codec.order_dict(market, order)
         return codec.order_not_found(client_order_id)

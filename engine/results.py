@@ -63,23 +63,23 @@ class Result(NamedTuple):
     @property
     def events(self) -> list[Event]:
         """The events this command produced, in sequence order, built on each access. O(events)."""
-        return self._build_events() if self.code in _EXECUTED else []
+        return self._build_events() if self.code in _EXECUTED and self.order is not None else []
 
     def _build_events(self) -> list[Event]:
         order = self.order
         assert order is not None
         symbol, ts, seq = order.symbol, self.ts_ns, self.first_sequence
-        oid, coid, side = order.order_id, order.client_order_id, order.side
+        oid, coid, side, account = order.order_id, order.client_order_id, order.side, order.account
         remaining = self.remaining_lots
         if type(self.command) is Cancel:
             return [
-                OrderCancelled(symbol, seq, ts, oid, coid, side, order.qty_lots - remaining, remaining, "user"),
+                OrderCancelled(symbol, seq, ts, oid, coid, side, order.qty_lots - remaining, remaining, "user", account),
                 LevelChanged(symbol, seq + 1, ts, side, order.price_ticks, self.level_lots),  # type: ignore[arg-type]
             ]
         if self.status is REJECTED:
-            return [OrderRejected(symbol, seq, ts, oid, coid, side, order.order_type, self.code.value)]
+            return [OrderRejected(symbol, seq, ts, oid, coid, side, order.order_type, self.code.value, account)]
         events: list[Event] = [
-            OrderAccepted(symbol, seq, ts, oid, coid, side, order.order_type, order.price_ticks, order.qty_lots)
+            OrderAccepted(symbol, seq, ts, oid, coid, side, order.order_type, order.price_ticks, order.qty_lots, account)
         ]
         fills, trades = self.fills, self.trades
         if fills:
@@ -90,13 +90,13 @@ class Result(NamedTuple):
                 events.append(TradeExecuted(symbol, seq + 1, ts, trades[i]))
                 events.append(OrderUpdated(symbol, seq + 2, ts, maker.order_id, maker.client_order_id, maker.side,
                                            FILLED if maker_left == 0 else PARTIALLY_FILLED,
-                                           maker.qty_lots - maker_left, maker_left, True))
+                                           maker.qty_lots - maker_left, maker_left, True, maker.account))
                 seq += 2
                 if not prices or prices[-1] != maker.price_ticks:
                     prices.append(maker.price_ticks)  # type: ignore[arg-type]
             seq += 1
             events.append(OrderUpdated(symbol, seq, ts, oid, coid, side, FILLED if remaining == 0 else PARTIALLY_FILLED,
-                                       order.qty_lots - remaining, remaining, False))
+                                       order.qty_lots - remaining, remaining, False, account))
             maker_side = SELL if side is BUY else BUY
             for price in prices:
                 seq += 1
@@ -107,7 +107,7 @@ class Result(NamedTuple):
                 events.append(LevelChanged(symbol, seq, ts, side, order.price_ticks, self.rest_lots))  # type: ignore[arg-type]
             else:
                 events.append(OrderCancelled(symbol, seq, ts, oid, coid, side, order.qty_lots - remaining, remaining,
-                                             order.order_type.value))
+                                             order.order_type.value, account))
         return events
 
     def __repr__(self) -> str:

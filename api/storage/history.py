@@ -16,6 +16,24 @@ CREATE TABLE IF NOT EXISTS orders (order_id INTEGER PRIMARY KEY, symbol TEXT NOT
 CREATE INDEX IF NOT EXISTS orders_by_client_id ON orders (symbol, client_order_id) WHERE client_order_id IS NOT NULL;
 """
 
+# Columns added with accounts, at the end so that older rows read the same (see migrate).
+ADDED_COLUMNS = (("trades", "maker_account", "INTEGER"), ("trades", "taker_account", "INTEGER"),
+                 ("orders", "account", "INTEGER"))
+ACCOUNT_INDEXES = """
+CREATE INDEX IF NOT EXISTS orders_by_account ON orders (account, order_id) WHERE account IS NOT NULL;
+CREATE INDEX IF NOT EXISTS trades_by_maker ON trades (maker_account, trade_id) WHERE maker_account IS NOT NULL;
+CREATE INDEX IF NOT EXISTS trades_by_taker ON trades (taker_account, trade_id) WHERE taker_account IS NOT NULL;
+"""
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Add the account columns and their indexes to a database made before accounts. Idempotent."""
+    for table, column, kind in ADDED_COLUMNS:
+        columns = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in columns:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    conn.executescript(ACCOUNT_INDEXES)
+
 Taken = tuple[list[tuple], list[tuple], list[tuple]]
 
 
@@ -36,17 +54,18 @@ class Rows:
         if isinstance(event, TradeExecuted):
             t = event.trade
             self.trades.append((t.trade_id, t.symbol, t.price_ticks, t.qty_lots, t.aggressor_side, t.maker_order_id,
-                                t.taker_order_id, t.ts_ns))
+                                t.taker_order_id, t.ts_ns, t.maker_account, t.taker_account))
         elif isinstance(event, OrderAccepted):
             self.accepted.append((event.order_id, event.symbol, event.side, event.order_type, event.price_ticks,
-                                  event.qty_lots, event.qty_lots, "pending", event.client_order_id, event.ts_ns))
+                                  event.qty_lots, event.qty_lots, "pending", event.client_order_id, event.ts_ns,
+                                  event.account))
         elif isinstance(event, OrderUpdated):
             self.updates.append((event.status, event.remaining_lots, event.order_id))
         elif isinstance(event, OrderCancelled):
             self.updates.append(("cancelled", event.remaining_lots, event.order_id))
         elif isinstance(event, OrderRejected):
             self.accepted.append((event.order_id, event.symbol, event.side, event.order_type, None, 0, 0, "rejected",
-                                  event.client_order_id, event.ts_ns))
+                                  event.client_order_id, event.ts_ns, event.account))
 
     def take(self) -> Taken:
         out = (self.trades, self.accepted, self.updates)
@@ -57,11 +76,11 @@ class Rows:
 def write(conn: sqlite3.Connection, rows: Taken) -> None:
     trades, accepted, updates = rows
     if accepted:
-        conn.executemany("INSERT OR REPLACE INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", accepted)
+        conn.executemany("INSERT OR REPLACE INTO orders VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", accepted)
     if updates:
         conn.executemany("UPDATE orders SET status = ?, remaining_lots = ? WHERE order_id = ?", updates)
     if trades:
-        conn.executemany("INSERT OR REPLACE INTO trades VALUES (?, ?, ?, ?, ?, ?, ?, ?)", trades)
+        conn.executemany("INSERT OR REPLACE INTO trades VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", trades)
 
 
 def trades_before(conn: sqlite3.Connection, symbol: str, before_trade_id: int | None, limit: int) -> list[tuple]:
@@ -71,10 +90,43 @@ def trades_before(conn: sqlite3.Connection, symbol: str, before_trade_id: int | 
                         (symbol, before_trade_id, limit)).fetchall()
 
 
-def find_order_by_client_id(conn: sqlite3.Connection, symbol: str, client_order_id: str) -> tuple | None:
-    """The newest stored order of a symbol with this client id."""
-    return conn.execute("SELECT * FROM orders WHERE symbol = ? AND client_order_id = ? ORDER BY order_id DESC LIMIT 1",
-                        (symbol, client_order_id)).fetchone()
+def find_order_by_client_id(conn: sqlite3.Connection, symbol: str, client_order_id: str,
+                            account: int | None = None) -> tuple | None:
+    """The newest stored order of a symbol with this client id (of ``account``, when given)."""
+    if account is None:
+        return conn.execute("SELECT * FROM orders WHERE symbol = ? AND client_order_id = ? ORDER BY order_id DESC "
+                            "LIMIT 1", (symbol, client_order_id)).fetchone()
+    return conn.execute("SELECT * FROM orders WHERE symbol = ? AND client_order_id = ? AND account = ? "
+                        "ORDER BY order_id DESC LIMIT 1", (symbol, client_order_id, account)).fetchone()
+
+
+def orders_of(conn: sqlite3.Connection, account: int, symbol: str | None, before_order_id: int | None,
+              limit: int) -> list[tuple]:
+    """An account's stored orders, newest first, before an order id (a page)."""
+    sql, args = "SELECT * FROM orders WHERE account = ?", [account]
+    if symbol is not None:
+        sql += " AND symbol = ?"
+        args.append(symbol)
+    if before_order_id is not None:
+        sql += " AND order_id < ?"
+        args.append(before_order_id)
+    return conn.execute(sql + " ORDER BY order_id DESC LIMIT ?", (*args, limit)).fetchall()
+
+
+def fills_of(conn: sqlite3.Connection, account: int, symbol: str | None, before_trade_id: int | None,
+             limit: int) -> list[tuple]:
+    """Trades an account took part in (as maker or taker), newest first, before a trade id (a page)."""
+    where, args = "", []
+    if symbol is not None:
+        where += " AND symbol = ?"
+        args.append(symbol)
+    if before_trade_id is not None:
+        where += " AND trade_id < ?"
+        args.append(before_trade_id)
+    sql = (f"SELECT * FROM (SELECT * FROM trades WHERE maker_account = ?{where} ORDER BY trade_id DESC LIMIT ?) "
+           f"UNION SELECT * FROM (SELECT * FROM trades WHERE taker_account = ?{where} ORDER BY trade_id DESC LIMIT ?) "
+           "ORDER BY trade_id DESC LIMIT ?")
+    return conn.execute(sql, (account, *args, limit, account, *args, limit, limit)).fetchall()
 
 
 def find_order(conn: sqlite3.Connection, order_id: int) -> tuple | None:

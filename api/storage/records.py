@@ -7,6 +7,12 @@ preceded by its length (H, little-endian).  A record:
 submit: B kind=1, H symbol index, B side, B order type, B post_only, q order_id, q ts_ns,
         q qty_lots, q price_ticks (-1 for none), then the client order id in UTF-8
 cancel: B kind=2, H symbol index, q order_id, q ts_ns
+submit with an account: kind=3, the submit's fields, q account, then the client order id
+cancel with an account: kind=4, the cancel's fields, q account
+create account: B kind=5, q account_id, q ts_ns, then the name in UTF-8
+add key:        B kind=6, q account_id, q ts_ns, 12s key id, 32s the secret's SHA-256
+key status:     B kind=7, B status (0 active, 1 disabled, 2 revoked), then the key id
+account status: B kind=8, q account_id, B enabled
 
 The checksum is the CRC-32 of a row's bytes seeded with its first position, so a
 batch that moved or changed is caught.
@@ -17,14 +23,25 @@ import struct
 import zlib
 from typing import Iterator
 
-from engine.commands import Cancel, Command, Submit
+from engine.accounts import KeyStatus
+from engine.commands import AddKey, Cancel, Command, CreateAccount, SetAccountStatus, SetKeyStatus, Submit
 from engine.order import BUY, FOK, IOC, LIMIT, MARKET, SELL
 
-FORMAT_VERSION = 1
-SUBMIT, CANCEL = 1, 2
+FORMAT_VERSION = 1  # kinds 3-8 were added without changing what kinds 1 and 2 mean
+SUBMIT, CANCEL, SUBMIT_ACCOUNT, CANCEL_ACCOUNT = 1, 2, 3, 4
+CREATE_ACCOUNT, ADD_KEY, KEY_STATUS, ACCOUNT_STATUS = 5, 6, 7, 8
 _SUBMIT = struct.Struct("<BHBBBqqqq")
 _CANCEL = struct.Struct("<BHqq")
+_SUBMIT_ACCOUNT = struct.Struct("<BHBBBqqqqq")
+_CANCEL_ACCOUNT = struct.Struct("<BHqqq")
+_CREATE_ACCOUNT = struct.Struct("<Bqq")
+_ADD_KEY = struct.Struct("<Bqq12s32s")
+_KEY_STATUS = struct.Struct("<BB")
+_ACCOUNT_STATUS = struct.Struct("<BqB")
 _SUBMIT_SIZE = _SUBMIT.size
+_SUBMIT_ACCOUNT_SIZE = _SUBMIT_ACCOUNT.size
+KEY_STATUSES = (KeyStatus.ACTIVE, KeyStatus.DISABLED, KeyStatus.REVOKED)
+_KEY_STATUS_CODE = {s.value: i for i, s in enumerate(KEY_STATUSES)}
 LENGTH = struct.Struct("<H")
 SIDES = (BUY, SELL)
 TYPES = (LIMIT, MARKET, IOC, FOK)
@@ -34,12 +51,33 @@ _TYPE_CODE = {t: i for i, t in enumerate(TYPES)}
 
 def encode(command: Command, symbol_index: dict[str, int]) -> bytes:
     """One stamped command (with its order id and time) as a record."""
-    if isinstance(command, Submit):
-        head = _SUBMIT.pack(SUBMIT, symbol_index[command.symbol], _SIDE_CODE[command.side], _TYPE_CODE[command.order_type],
-                            1 if command.post_only else 0, command.order_id, command.ts_ns, command.qty_lots,
-                            -1 if command.price_ticks is None else command.price_ticks)
+    cls = command.__class__
+    if cls is Submit:
+        if command.account is None:
+            head = _SUBMIT.pack(SUBMIT, symbol_index[command.symbol], _SIDE_CODE[command.side],
+                                _TYPE_CODE[command.order_type], 1 if command.post_only else 0, command.order_id,
+                                command.ts_ns, command.qty_lots, -1 if command.price_ticks is None else command.price_ticks)
+        else:
+            head = _SUBMIT_ACCOUNT.pack(SUBMIT_ACCOUNT, symbol_index[command.symbol], _SIDE_CODE[command.side],
+                                        _TYPE_CODE[command.order_type], 1 if command.post_only else 0, command.order_id,
+                                        command.ts_ns, command.qty_lots,
+                                        -1 if command.price_ticks is None else command.price_ticks, command.account)
         return head + command.client_order_id.encode() if command.client_order_id is not None else head
-    return _CANCEL.pack(CANCEL, symbol_index[command.symbol], command.order_id, command.ts_ns)
+    if cls is Cancel:
+        if command.account is None:
+            return _CANCEL.pack(CANCEL, symbol_index[command.symbol], command.order_id, command.ts_ns)
+        return _CANCEL_ACCOUNT.pack(CANCEL_ACCOUNT, symbol_index[command.symbol], command.order_id, command.ts_ns,
+                                    command.account)
+    if cls is CreateAccount:
+        return _CREATE_ACCOUNT.pack(CREATE_ACCOUNT, command.account_id, command.ts_ns) + command.name.encode()
+    if cls is AddKey:
+        return _ADD_KEY.pack(ADD_KEY, command.account_id, command.ts_ns, command.key_id.encode(),
+                             bytes.fromhex(command.digest))
+    if cls is SetKeyStatus:
+        return _KEY_STATUS.pack(KEY_STATUS, _KEY_STATUS_CODE[command.status]) + command.key_id.encode()
+    if cls is SetAccountStatus:
+        return _ACCOUNT_STATUS.pack(ACCOUNT_STATUS, command.account_id, 1 if command.enabled else 0)
+    raise TypeError(f"no record format for {command!r}")
 
 
 def decode(rec: bytes | memoryview, symbols: list[str], start: int = 0, stop: int | None = None) -> Command:
@@ -62,6 +100,33 @@ def decode(rec: bytes | memoryview, symbols: list[str], start: int = 0, stop: in
             raise ValueError(f"a cancel record of {stop - start} bytes")
         _, sym, oid, ts = _CANCEL.unpack_from(rec, start)
         return Cancel(symbols[sym], oid, None, ts)
+    if kind == SUBMIT_ACCOUNT:
+        _, sym, side, otype, post, oid, ts, qty, price, account = _SUBMIT_ACCOUNT.unpack_from(rec, start)
+        text = start + _SUBMIT_ACCOUNT_SIZE
+        coid = bytes(rec[text:stop]).decode() if stop > text else None
+        return Submit(symbols[sym], SIDES[side], TYPES[otype], None if price < 0 else price, qty, coid, post == 1,
+                      oid, ts, account)
+    if kind == CANCEL_ACCOUNT:
+        if stop - start != _CANCEL_ACCOUNT.size:
+            raise ValueError(f"a cancel record of {stop - start} bytes")
+        _, sym, oid, ts, account = _CANCEL_ACCOUNT.unpack_from(rec, start)
+        return Cancel(symbols[sym], oid, None, ts, account)
+    if kind == CREATE_ACCOUNT:
+        _, account_id, ts = _CREATE_ACCOUNT.unpack_from(rec, start)
+        return CreateAccount(bytes(rec[start + _CREATE_ACCOUNT.size:stop]).decode(), account_id, ts)
+    if kind == ADD_KEY:
+        if stop - start != _ADD_KEY.size:
+            raise ValueError(f"a key record of {stop - start} bytes")
+        _, account_id, ts, key_id, dig = _ADD_KEY.unpack_from(rec, start)
+        return AddKey(account_id, key_id.decode("ascii"), dig.hex(), ts)
+    if kind == KEY_STATUS:
+        _, status = _KEY_STATUS.unpack_from(rec, start)
+        return SetKeyStatus(bytes(rec[start + _KEY_STATUS.size:stop]).decode("ascii"), KEY_STATUSES[status].value)
+    if kind == ACCOUNT_STATUS:
+        if stop - start != _ACCOUNT_STATUS.size:
+            raise ValueError(f"an account record of {stop - start} bytes")
+        _, account_id, enabled = _ACCOUNT_STATUS.unpack_from(rec, start)
+        return SetAccountStatus(account_id, enabled == 1)
     raise ValueError(f"unknown record kind {kind}")
 
 

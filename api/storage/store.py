@@ -174,6 +174,7 @@ class Store:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.executescript(SCHEMA)
+            history.migrate(conn)
             store._check_meta()
             row = conn.execute("SELECT MAX(lsn + count - 1) FROM journal").fetchone()
             snap = conn.execute("SELECT MAX(lsn) FROM snapshots").fetchone()
