@@ -10,7 +10,7 @@ from api.storage.records import checksum, commands
 from api.storage.recovery import counted, recover
 from api.storage.store import DB_NAME, Store, StoreError, default_data_dir, read_stats, read_symbols
 from engine import codec
-from engine.commands import Command, Submit
+from engine.commands import Cancel, Command, Submit
 from engine.matcher import MatchingEngine, create_crypto_engine, create_forex_engine
 
 
@@ -123,6 +123,9 @@ def _truncate(directory: Path, symbols: list[str], after: int) -> int:
 
 
 def _describe(engine: MatchingEngine, command: Command) -> str:
+    if not isinstance(command, (Submit, Cancel)):  # account commands: never a secret (only a digest is recorded)
+        fields = {k: getattr(command, k) for k in command.__slots__ if k != "digest"}
+        return f"{type(command).__name__} {fields}"
     market = engine.market(command.symbol)
     assert market is not None
     if isinstance(command, Submit):

@@ -7,7 +7,9 @@ from typing import Any, Mapping
 
 from flask import Flask
 
-from api import feeds, market_data, openapi, orders, site
+from api import accounts, feeds, market_data, openapi, orders, site
+from api.auth import KeyGuard
+from api.demo import ensure_demo_accounts
 from api.config import load_config
 from api.durability import attach_store
 from api.errors import register_error_handlers
@@ -48,11 +50,12 @@ def create_app(config: Mapping[str, Any] | None = None, engine: MatchingEngine |
 
     metrics = init_metrics(app)
     register_error_handlers(app)
-    for module in (market_data, orders, openapi, site):
+    for module in (market_data, orders, accounts, openapi, site):
         app.register_blueprint(module.bp)
 
     limiter = app.extensions["me_limiter"] = make_limiter()
     limiter.init_app(app)
+    app.extensions["me_key_guard"] = KeyGuard(engine, limiter.limiter)
     for name in ("market_data.health", "prometheus_metrics", "site.dashboard", "site.dashboard_asset",
                  "site.docs", "site.docs_asset", "openapi.openapi"):
         limiter.exempt(app.view_functions[name])
@@ -64,6 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None, engine: MatchingEngine |
                       max_http_buffer_size=cfg["WS_MAX_MESSAGE_BYTES"])
     check_internals(socketio.server)
     attach_store(app, engine, cfg, socketio.start_background_task)
+    ensure_demo_accounts(app, engine)
     app.wsgi_app = app.extensions["me_order_entry"] = OrderEntry(app, app.wsgi_app)  # type: ignore[method-assign]
     feed = feeds.FeedPublisher(socketio, engine, cfg["L2_INTERVAL_MS"] / 1000, cfg["L2_DEPTH"], metrics,
                                max_pending=cfg["WS_MAX_PENDING_MESSAGES"], subscribe_rate=cfg["WS_SUBSCRIBE_RATE"])

@@ -60,6 +60,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ws-subscribe-rate", type=float, default=None,
                        help="subscribe/unsubscribe messages a second per Socket.IO connection (default 20)")
 
+    serve.add_argument("--admin-key", default=os.environ.get("ME_ADMIN_KEY"),
+                       help="the key for /admin/... (X-Admin-Key); without one the admin endpoints do not exist")
+    serve.add_argument("--no-demo", action="store_true",
+                       help="do not create the two demo accounts on a fresh start")
+
+    accounts = sub.add_parser("accounts", help="create and manage accounts and API keys of a stopped server")
+    accounts.add_argument("action", choices=["create", "list", "new-key", "disable", "enable", "revoke-key"],
+                          help="create NAME; list; new-key ACCOUNT; disable ACCOUNT; enable ACCOUNT; "
+                               "revoke-key KEY_ID (ACCOUNT is an id or a name)")
+    accounts.add_argument("target", nargs="?", help="NAME, ACCOUNT or KEY_ID")
+    accounts.add_argument("--data-dir", default=os.environ.get("ME_DATA_DIR"), help="the data directory")
+    accounts.add_argument("--json", action="store_true", help="print one JSON object")
+    accounts.add_argument("--symbols", choices=["crypto", "forex"], default=os.environ.get("ME_SYMBOLS", "crypto"),
+                          help="the preset for a new data directory (default crypto)")
+
     journal = sub.add_parser("journal", help="check a data directory without starting the server")
     journal.add_argument("action", choices=["verify", "snapshot", "stats", "compact", "truncate"],
                          help="verify: check and replay everything; snapshot: replay, then write a snapshot and "
@@ -96,6 +111,10 @@ def serve(args: argparse.Namespace) -> int:
         config["RATE_LIMIT"] = args.rate_limit
     if args.no_rate_limit:
         config["RATE_LIMIT_ENABLED"] = False
+    if args.admin_key:
+        config["ADMIN_KEY"] = args.admin_key
+    if args.no_demo:
+        config["DEMO_ACCOUNTS"] = False
     if args.cors_origins is not None:
         config["CORS_ORIGINS"] = args.cors_origins
     if args.l2_interval_ms is not None:
@@ -141,6 +160,19 @@ def serve(args: argparse.Namespace) -> int:
         # what recovery found is in the log (api.durability), once
         print(f"Durability: fsync={args.fsync} ({detail}); data: {store.path}", flush=True)
     print(f"Dashboard: http://{shown}:{args.port}/   API docs: http://{shown}:{args.port}/docs", flush=True)
+    demo = app.extensions.get("me_demo_keys") if app.extensions.get("me_demo_created") else None
+    if demo:
+        from api.demo import keys_path
+
+        kept = keys_path(app)
+        print("Demo accounts (the dashboard signs in with them; use a key with curl as -H \"X-API-Key: <key>\"):",
+              flush=True)
+        for entry in demo:
+            print(f"  {entry['name']} (account {entry['account_id']}): {entry['api_key']}", flush=True)
+        if kept is not None:
+            print(f"  (kept for the dashboard in {kept}; --no-demo skips them)", flush=True)
+    if app.config.get("ADMIN_KEY"):
+        print("Admin: /admin/... enabled (X-Admin-Key)", flush=True)
     if args.async_mode == "eventlet":
         import eventlet
         import eventlet.hubs
@@ -201,6 +233,10 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(["serve", *(sys.argv[1:] if argv is None else argv)])
     if args.command == "serve":
         return serve(args)
+    if args.command == "accounts":
+        from api.account_tool import run_accounts_command
+
+        return run_accounts_command(args.action, args.target, args.data_dir, args.json, args.symbols)
     if args.command == "journal":
         from api.admin import run_journal_command
 

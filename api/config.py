@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "SNAPSHOT_INTERVAL_S": 300,
     "SNAPSHOT_MODE": "fork",          # fork: built by a copy-on-write child; inline: under the engine lock
     "HISTORY_RETENTION": None,        # e.g. "7d": order and trade history older than this is deleted
+    "ADMIN_KEY": None,                # X-Admin-Key for /admin/...; None: the admin surface does not exist
+    "DEMO_ACCOUNTS": True,            # create demo-1 and demo-2 on a fresh loopback server (api/demo.py)
     # Connections (eventlet server; see api/connections.py and the README's "Limits")
     "HEADER_TIMEOUT_S": 10.0,         # a request head must be complete this long after it starts
     "KEEPALIVE_TIMEOUT_S": 5.0,       # an idle kept-alive connection is closed after this long
@@ -42,7 +44,7 @@ _INT_KEYS = {"PORT", "L2_INTERVAL_MS", "L2_DEPTH", "MAX_CONTENT_LENGTH", "HISTOR
              "SNAPSHOT_INTERVAL_S", "MAX_CONNECTIONS", "WS_MAX_MESSAGE_BYTES", "WS_MAX_PENDING_MESSAGES",
              "WS_SEND_BUFFER_BYTES"}
 _FLOAT_KEYS = {"HEADER_TIMEOUT_S", "KEEPALIVE_TIMEOUT_S", "WS_SUBSCRIBE_RATE"}
-_BOOL_KEYS = {"RATE_LIMIT_ENABLED", "FEED_ENABLED"}
+_BOOL_KEYS = {"RATE_LIMIT_ENABLED", "FEED_ENABLED", "DEMO_ACCOUNTS"}
 
 
 def _coerce(key: str, value: Any) -> Any:

@@ -52,6 +52,11 @@ class ApiError(Exception):
         super().__init__(message)
         self.status, self.error_code, self.reason, self.message = status, error_code, reason, message
         self.extra = extra  # more fields for the body (ids a client can look up)
+        self.headers: list[tuple[str, str]] = []
+
+    def with_header(self, name: str, value: str) -> "ApiError":
+        self.headers.append((name, value))
+        return self
 
     def to_dict(self) -> dict[str, Any]:
         return {"error": self.message, "error_code": self.error_code, "reason": self.reason, **self.extra}
@@ -67,8 +72,14 @@ def engine_error_response(result: dict[str, Any]) -> tuple[Any, int]:
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError) -> tuple[Any, int]:
-        return jsonify(exc.to_dict()), exc.status
+    def _api_error(exc: ApiError) -> Any:
+        response = jsonify(exc.to_dict())
+        response.status_code = exc.status
+        for name, value in exc.headers:
+            response.headers[name] = value
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="matching-engine"'
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:

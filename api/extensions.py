@@ -3,14 +3,15 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_socketio import SocketIO
+
+from api.auth import rate_limit_key
 
 
 def make_limiter() -> Limiter:
     """A rate limiter with its own in-memory storage; the limit and the switch come from its app's config."""
     return Limiter(
-        key_func=get_remote_address,
+        key_func=rate_limit_key,  # per account for a request with a valid key, else per address
         default_limits=[lambda: current_app.config["RATE_LIMIT"]],
         default_limits_exempt_when=lambda: not current_app.config["RATE_LIMIT_ENABLED"],
         storage_uri="memory://",

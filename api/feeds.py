@@ -8,6 +8,10 @@ durable: a subscriber never sees a trade that a crash could take back.  A backgr
 ``order_event`` to the symbol's room, and at most one conflated ``l2_update`` per
 symbol per interval, always built from the book's latest state. Clients are held to the
 limits of ``api/feed_limits.py``: (un)subscribe messages per second, and queued output.
+
+``trades`` and ``l2_updates`` are public.  ``orders`` is private: a client that connected
+with ``auth={"api_key": ...}`` receives its own account's order events only (room
+``orders:<account>:<symbol or *>``); a bad key is refused at connect.
 """
 from __future__ import annotations
 
@@ -21,6 +25,8 @@ from typing import Any
 from flask import current_app, request
 from flask_socketio import SocketIO, emit, join_room, leave_room
 
+from api.auth import BAD_KEY, guard_of
+from api.errors import ApiError
 from api.feed_limits import SubscribeRate, disconnect_slow_consumers
 from engine.events import Event, LevelChanged, TradeExecuted
 from engine.matcher import MatchingEngine
@@ -36,9 +42,15 @@ def room_name(kind: str, symbol: str) -> str:
     return f"{kind}:{symbol}"
 
 
-def subscription_room(kind: str, symbol: str) -> str:
-    """The room of a subscription type (l2_updates, trades, orders) for a symbol."""
+def subscription_room(kind: str, symbol: str, account: int | None = None) -> str:
+    """The room of a subscription type (l2_updates, trades, orders) for a symbol (orders: of one account)."""
+    if kind == "orders":
+        return orders_room(account, symbol)  # type: ignore[arg-type]
     return room_name("l2" if kind == "l2_updates" else kind, symbol)
+
+
+def orders_room(account: int, symbol: str) -> str:
+    return f"orders:{account}:{symbol}"
 
 
 class FeedPublisher:
@@ -59,6 +71,7 @@ class FeedPublisher:
         self._lock = threading.Lock()
         self._members: dict[str, set[str]] = {}   # room -> sids
         self._rooms_of: dict[str, set[str]] = {}  # sid -> rooms
+        self.account_of: dict[str, int] = {}  # sid -> the account it signed in as
         self._task: Any = None
         self.max_pending = max_pending
         self.subscribe_rate = SubscribeRate(subscribe_rate)
@@ -83,6 +96,7 @@ class FeedPublisher:
         with self._lock:
             for room in self._rooms_of.pop(sid, set()):
                 self._members.get(room, set()).discard(sid)
+            self.account_of.pop(sid, None)
         self.subscribe_rate.forget(sid)
 
     def sweep_slow_consumers(self) -> list[str]:
@@ -109,8 +123,11 @@ class FeedPublisher:
         if isinstance(event, TradeExecuted):
             if not (self._members.get(room_name("trades", symbol)) or self._members.get(room_name("trades", ALL_SYMBOLS))):
                 return
-        elif not self._members.get(room_name("orders", symbol)):
-            return
+        else:
+            account = event.account  # type: ignore[attr-defined]
+            if account is None or not (self._members.get(orders_room(account, symbol))
+                                       or self._members.get(orders_room(account, ALL_SYMBOLS))):
+                return
         self._queue.append((position, event))
         self._wake.set()
 
@@ -161,7 +178,10 @@ class FeedPublisher:
                 sio.emit("trade", payload, namespace=NAMESPACE, to=rooms)
                 emitted["trade"] += 1
             else:
-                sio.emit("order_event", payload, namespace=NAMESPACE, to=room_name("orders", event.symbol))
+                account = event.account  # type: ignore[attr-defined]
+                rooms = [r for r in (orders_room(account, event.symbol), orders_room(account, ALL_SYMBOLS))
+                         if self.has_listeners(r)]
+                sio.emit("order_event", payload, namespace=NAMESPACE, to=rooms)
                 emitted["order_event"] += 1
         now = time.monotonic()
         for symbol in list(self._dirty):
@@ -231,7 +251,11 @@ def _parse_subscription(data: Any) -> tuple[str, str] | None:
         _error("INVALID_TYPE", f"type must be one of {', '.join(SUB_TYPES)}")
         return None
     symbol = data.get("symbol")
-    if symbol is None and kind == "trades":
+    if kind == "orders" and request.sid not in feed.account_of:  # type: ignore[attr-defined]
+        emit("error", {"error": "orders is a private feed: connect with auth={\"api_key\": \"<your key>\"}",
+                       "error_code": "UNAUTHENTICATED", "reason": "API_KEY_REQUIRED"})
+        return None
+    if symbol is None and kind in ("trades", "orders"):
         return kind, ALL_SYMBOLS
     if not isinstance(symbol, str) or symbol not in _feed().engine.symbols:
         _error("UNKNOWN_SYMBOL", f"symbol {str(symbol)[:40]!r} is not traded here")
@@ -241,9 +265,25 @@ def _parse_subscription(data: Any) -> tuple[str, str] | None:
 
 def on_connect(auth: Any = None) -> None:
     feed = _feed()
+    key = auth.get("api_key") if isinstance(auth, dict) else auth
+    account = None
+    if key is not None:
+        guard = guard_of(current_app)
+        address = request.remote_addr or ""
+        if guard.locked_out(address) is not None:
+            raise ConnectionRefusedError({"error": "too many invalid API keys from this address; retry later",
+                                          "error_code": "RATE_LIMITED", "reason": "TOO_MANY_BAD_KEYS"})
+        try:
+            account = guard.account(key if isinstance(key, str) else None, address)
+        except ApiError as exc:
+            raise ConnectionRefusedError({"error": BAD_KEY if key else exc.message, "error_code": "UNAUTHENTICATED",
+                                          "reason": exc.reason}) from None
+        with feed._lock:
+            feed.account_of[request.sid] = account.account_id  # type: ignore[attr-defined]
     feed.metrics.sockets.inc()
     emit("connected", {"status": "connected", "session_id": request.sid,  # type: ignore[attr-defined]
-                       "timestamp": time.time(), "symbols": feed.engine.symbols})
+                       "timestamp": time.time(), "symbols": feed.engine.symbols,
+                       "account": None if account is None else {"account_id": account.account_id, "name": account.name}})
 
 
 def on_disconnect(reason: Any = None) -> None:
@@ -258,7 +298,7 @@ def on_subscribe(data: Any = None) -> None:
         return
     kind, symbol = parsed
     feed = _feed()
-    room = subscription_room(kind, symbol)
+    room = subscription_room(kind, symbol, feed.account_of.get(request.sid))  # type: ignore[attr-defined]
     join_room(room)
     feed.joined(request.sid, room)  # type: ignore[attr-defined]
     if kind == "l2_updates":
@@ -273,7 +313,7 @@ def on_unsubscribe(data: Any = None) -> None:
     if parsed is None:
         return
     kind, symbol = parsed
-    room = subscription_room(kind, symbol)
+    room = subscription_room(kind, symbol, _feed().account_of.get(request.sid))  # type: ignore[attr-defined]
     leave_room(room)
     _feed().left(request.sid, room)  # type: ignore[attr-defined]
     emit("unsubscribed", {"type": kind, "symbol": None if symbol == ALL_SYMBOLS else symbol})

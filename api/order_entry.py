@@ -19,6 +19,7 @@ import orjson
 from flask import Flask
 from limits import parse_many
 
+from api.auth import KeyGuard, presented_key
 from api.durability import not_durable
 from api.errors import STATUS_BY_CODE, ApiError
 from api.extensions import limiter_of
@@ -28,21 +29,22 @@ log = logging.getLogger("api.orders")
 
 ORDER_FIELDS = frozenset({"symbol", "side", "order_type", "quantity", "price", "client_order_id", "post_only"})
 REQUIRED = ("symbol", "side", "order_type", "quantity")
-REASONS = {200: "200 OK", 400: "400 BAD REQUEST", 404: "404 NOT FOUND", 405: "405 METHOD NOT ALLOWED",
+REASONS = {200: "200 OK", 400: "400 BAD REQUEST", 401: "401 UNAUTHORIZED", 404: "404 NOT FOUND", 405: "405 METHOD NOT ALLOWED",
            413: "413 REQUEST ENTITY TOO LARGE", 429: "429 TOO MANY REQUESTS", 500: "500 INTERNAL SERVER ERROR",
            503: "503 SERVICE UNAVAILABLE"}
 
 StartResponse = Callable[..., Any]
 
 
-def place_order(engine: Any, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    """Validate the fields' presence, submit, and map the result to an HTTP status."""
+def place_order(engine: Any, body: dict[str, Any], account: int | None) -> tuple[int, dict[str, Any]]:
+    """Validate the fields' presence, submit for ``account``, and map the result to an HTTP status."""
     missing = [n for n in REQUIRED if body.get(n) is None]
     if missing:
         raise ApiError(400, "VALIDATION_ERROR", "MISSING_FIELD", f"missing required field(s): {', '.join(missing)}")
     post_only = body.get("post_only", False)
     result = engine.submit_order(body["symbol"], body["side"], body["order_type"], body["quantity"], body.get("price"),
-                                 body.get("client_order_id"), post_only=False if post_only is None else post_only)
+                                 body.get("client_order_id"), post_only=False if post_only is None else post_only,
+                                 account=account)
     if "error" in result:
         return STATUS_BY_CODE.get(result["error_code"], 400), result
     return 200, result
@@ -60,6 +62,7 @@ class OrderEntry:
         self.limit_enabled: bool = app.config["RATE_LIMIT_ENABLED"]
         self.limits = parse_many(app.config["RATE_LIMIT"])
         self.limiter = limiter_of(app)  # this app's storage: another app's counts are its own
+        self.guard: KeyGuard = app.extensions["me_key_guard"]
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != "/order":
@@ -72,18 +75,20 @@ class OrderEntry:
         def read_body() -> bytes:
             return stream.read(length) if length is not None else stream.read(self.max_length + 1)
 
+        key = presented_key(lambda name: environ.get("HTTP_" + name.upper().replace("-", "_")))
         status, headers, body = self.respond(environ.get("REQUEST_METHOD", ""), environ.get("CONTENT_TYPE", ""),
-                                             length, read_body, environ.get("REMOTE_ADDR") or "127.0.0.1")
+                                             length, read_body, environ.get("REMOTE_ADDR") or "127.0.0.1", key)
         start_response(REASONS.get(status, f"{status} ERROR"),
                        [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *headers])
         return [body]
 
     def respond(self, method: str, content_type: str, length: int | None, read_body: Callable[[], bytes],
-                remote_addr: str) -> tuple[int, list[tuple[str, str]], bytes]:
+                remote_addr: str, api_key: str | None = None) -> tuple[int, list[tuple[str, str]], bytes]:
         """Answer one request to /order: status, extra headers and the JSON body.
 
         ``length`` is the declared Content-Length (None when absent); ``read_body`` is only
-        called when that length is within the configured maximum.
+        called when that length is within the configured maximum.  ``api_key`` is the key
+        the request presented (``X-API-Key`` or ``Authorization: Bearer``).
         """
         started = time.perf_counter()
         headers: list[tuple[str, str]] = []
@@ -91,16 +96,21 @@ class OrderEntry:
             if method != "POST":
                 headers.append(("Allow", "POST"))
                 raise ApiError(405, "METHOD_NOT_ALLOWED", "METHOD_NOT_ALLOWED", "this method is not allowed on this path")
-            retry_after = self._rate_limited(remote_addr)
+            account = self.guard.account(api_key, remote_addr)
+            retry_after = self._rate_limited(f"account:{account.account_id}")
             if retry_after is not None:
                 headers.append(("Retry-After", str(retry_after)))
                 raise ApiError(429, "RATE_LIMITED", "TOO_MANY_REQUESTS", "rate limit exceeded; retry later")
-            status, payload = place_order(self.engine, self._read_json(content_type, length, read_body))
+            status, payload = place_order(self.engine, self._read_json(content_type, length, read_body),
+                                          account.account_id)
             store = self.store
             if store is not None and status == 200 and not store.wait_durable():
                 raise not_durable(store, "order", payload)
         except ApiError as exc:
             status, payload = exc.status, exc.to_dict()
+            headers.extend(exc.headers)
+            if status == 401:
+                headers.append(("WWW-Authenticate", 'Bearer realm="matching-engine"'))
         except Exception:  # a bug of ours, never the client's input
             log.exception("unhandled error in POST /order")
             status, payload = 500, {"error": "internal error", "error_code": "INTERNAL_ERROR", "reason": "INTERNAL_ERROR"}

@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
+from api.auth import request_account
 from api.durability import not_durable
 from api.errors import ApiError, engine_error_response
 from api.storage import history
@@ -23,6 +24,7 @@ def _engine() -> MatchingEngine:
 
 @bp.post("/cancel")
 def cancel_order() -> Any:
+    me = request_account()
     body = json_body(CANCEL_FIELDS)
     require(body, "symbol")
     if body.get("order_id") is None and body.get("client_order_id") is None:
@@ -33,7 +35,7 @@ def cancel_order() -> Any:
             "success": False, "error": "order_id must be an integer or a string of digits",
             "error_code": "VALIDATION_ERROR", "reason": "INVALID_ORDER_ID",
         })
-    result = _engine().cancel_order(body["symbol"], order_id, body.get("client_order_id"))
+    result = _engine().cancel_order(body["symbol"], order_id, body.get("client_order_id"), account=me.account_id)
     if not result["success"]:
         return engine_error_response(result)
     store = current_app.extensions.get("me_store")
@@ -45,10 +47,11 @@ def cancel_order() -> Any:
 
 @bp.get("/order/<order_id>")
 def order_status(order_id: str) -> Any:
+    me = request_account()
     symbol = request.args.get("symbol")
-    result = _engine().get_order_status(symbol, order_id)
+    result = _engine().get_order_status(symbol, order_id, account=me.account_id)
     if "error" in result and result.get("error_code") == "ORDER_NOT_FOUND":
-        stored = stored_order(order_id, symbol)
+        stored = stored_order(order_id, symbol, me.account_id)
         if stored is not None:
             return jsonify(stored)
     if "error" in result:
@@ -59,13 +62,15 @@ def order_status(order_id: str) -> Any:
 @bp.get("/order/client/<path:client_order_id>")
 def order_by_client_id(client_order_id: str) -> Any:
     """An order by the client id it was sent with: the live one, else the newest finished one."""
+    me = request_account()
     symbol = request.args.get("symbol")
     if symbol is None:
         raise ApiError(400, "VALIDATION_ERROR", "MISSING_FIELD", "the symbol query parameter is required")
-    result = _engine().get_order_by_client_id(symbol, client_order_id)
+    result = _engine().get_order_by_client_id(symbol, client_order_id, account=me.account_id)
     if result.get("error_code") == "ORDER_NOT_FOUND":
         store = current_app.extensions.get("me_store")
-        row = history.find_order_by_client_id(store.reader, symbol, client_order_id) if store is not None else None
+        row = history.find_order_by_client_id(store.reader, symbol, client_order_id, me.account_id) \
+            if store is not None else None
         market = _engine().market(symbol)
         if row is not None and market is not None:
             return jsonify(codec.order_row_dict(market, row))
@@ -74,13 +79,13 @@ def order_by_client_id(client_order_id: str) -> Any:
     return jsonify(result)
 
 
-def stored_order(order_id: str, symbol: str | None) -> dict[str, Any] | None:
-    """An order the engine no longer keeps in memory, from the database."""
+def stored_order(order_id: str, symbol: str | None, account: int) -> dict[str, Any] | None:
+    """An order of ``account`` the engine no longer keeps in memory, from the database."""
     store = current_app.extensions.get("me_store")
     if store is None or not (order_id.isascii() and order_id.isdigit() and len(order_id) <= 18):
         return None
     row = history.find_order(store.reader, int(order_id))
-    if row is None or (symbol is not None and row[1] != symbol):
+    if row is None or (symbol is not None and row[1] != symbol) or row[10] != account:
         return None
     market = _engine().market(row[1])
     return codec.order_row_dict(market, row) if market is not None else None

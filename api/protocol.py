@@ -26,6 +26,7 @@ import eventlet.wsgi
 
 from api.connections import ConnectionLimits, spread
 from api.http_headers import BadHeaders, RequestHeaders, read_headers
+from api.auth import presented_key
 from api.order_entry import REASONS, OrderEntry
 
 _BROKEN = {errno.EPIPE, errno.ECONNRESET, errno.ESHUTDOWN, errno.EBADF}
@@ -177,7 +178,8 @@ class HttpProtocol(eventlet.wsgi.HttpProtocol):
                 return
         self._head_received()  # the body is in: from here on the time is the server's
         client = eventlet.wsgi.addr_to_host_port(self.client_address)[0] or "127.0.0.1"
-        status, extra, payload = entry.respond("POST", headers.get("content-type", ""), length, lambda: body, client)
+        status, extra, payload = entry.respond("POST", headers.get("content-type", ""), length, lambda: body, client,
+                                               presented_key(headers.get))
         server = self.server
         keep_alive_header = False
         if not self.close_connection and server.keepalive and (

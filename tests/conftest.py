@@ -42,4 +42,12 @@ def app():  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def client(app):  # type: ignore[no-untyped-def]
-    return app.test_client()
+    """A test client signed in as the first demo account (its key on every request)."""
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_X_API_KEY"] = demo_key(app)
+    return test_client
+
+
+def demo_key(app, index: int = 0) -> str:  # type: ignore[no-untyped-def]
+    """The key of a demo account of an in-process app (created on its fresh start)."""
+    return app.extensions["me_demo_keys"][index]["api_key"]

@@ -67,3 +67,17 @@ def server_process(*args: str, port: int | None = None,
                 proc.wait(timeout=10)
         if proc.stdout:
             proc.stdout.close()
+
+
+def demo_key(url: str, index: int = 0) -> str:
+    """The key of a demo account of a server started on loopback (``GET /demo/keys``)."""
+    response = requests.get(f"{url}/demo/keys", timeout=10)
+    response.raise_for_status()
+    return response.json()["accounts"][index]["api_key"]
+
+
+def signed_in(url: str, index: int = 0) -> requests.Session:
+    """A session that sends a demo account's key with every request."""
+    session = requests.Session()
+    session.headers["X-API-Key"] = demo_key(url, index)
+    return session

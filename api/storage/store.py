@@ -11,6 +11,7 @@ was committing goes into the next one (group commit).  Policies:
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -153,6 +154,7 @@ class Store:
         self.snapshot_lock = threading.Lock()  # snapshots are taken one at a time
         self.on_commit: list[Callable[[], None]] = []  # called after each commit (e.g. to publish what it made durable)
         self.reader: sqlite3.Connection | None = None  # a second connection for queries
+        self._dir_lock: int | None = None  # the descriptor holding the data directory's lock
 
     # ---- opening ---------------------------------------------------------------
 
@@ -166,10 +168,12 @@ class Store:
         except OSError as exc:
             raise StoreError(f"cannot create the data directory {directory}: {exc}") from None
         path = directory / DB_NAME
+        lock = _lock_directory(directory)
         for leftover in (directory / SNAPSHOT_DIR).glob(f"{SNAPSHOT_TEMP_PREFIX}*.tmp"):  # a write cut short
             leftover.unlink(missing_ok=True)
         conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         store = cls(path, conn, symbols, fsync, batch_ms)
+        store._dir_lock = lock
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
@@ -515,3 +519,21 @@ class Store:
             if self.reader is not None:
                 self.reader.close()
             self.conn.close()
+        if self._dir_lock is not None:
+            os.close(self._dir_lock)  # releases the directory for another process
+            self._dir_lock = None
+
+
+LOCK_FILE = "lock"
+
+
+def _lock_directory(directory: Path) -> int:
+    """Take the data directory's lock (one process at a time: a server, or an offline command); return its fd."""
+    fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise StoreError(f"{directory} is in use by another process (a running server?); stop it first, or "
+                         "administer a running server through its /admin endpoints") from None
+    return fd

@@ -1,0 +1,116 @@
+"""``matching-engine accounts create|list|new-key|disable|enable|revoke-key``: administer a stopped server's
+data directory.
+
+Each change is an engine command, journaled like an order, so the server replays it on its
+next start.  The data directory's lock makes the command refuse while a server has it open;
+a running server is administered through ``/admin/...`` instead (``--admin-key``).
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from api.admin import engine_for
+from api.auth import add_key, open_account
+from api.storage.recovery import recover
+from api.storage.store import DB_NAME, Store, StoreError, default_data_dir, read_symbols
+from engine.commands import SetAccountStatus, SetKeyStatus
+from engine.matcher import MatchingEngine, create_crypto_engine, create_forex_engine
+from engine.results import Result
+
+ACTIONS = ("create", "list", "new-key", "disable", "enable", "revoke-key")
+
+
+def run_accounts_command(action: str, target: str | None, data_dir: str | None, as_json: bool,
+                         symbols_preset: str = "crypto") -> int:
+    directory = Path(data_dir) if data_dir else default_data_dir()
+    if action != "list" and not target:
+        print(f"error: {action} needs {'a NAME' if action == 'create' else 'a KEY_ID' if action == 'revoke-key' else 'an ACCOUNT (id or name)'}",
+              file=sys.stderr)
+        return 2
+    path = directory / DB_NAME
+    if path.exists():
+        symbols = read_symbols(path)
+        engine = engine_for(symbols)
+    else:  # a new data directory: the server started on it later uses the same preset
+        engine = (create_forex_engine if symbols_preset == "forex" else create_crypto_engine)()
+        symbols = engine.symbols
+    try:
+        store = Store.open(directory, symbols)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        recover(engine, store)
+        engine.journal = store
+        return _run(engine, action, target, as_json)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()  # commits what the command journaled
+
+
+def _run(engine: MatchingEngine, action: str, target: str | None, as_json: bool) -> int:
+    accounts = engine.accounts
+    if action == "list":
+        rows = [{"account_id": a.account_id, "name": a.name, "enabled": a.enabled, "open_orders": len(a.live),
+                 "keys": [{"key_id": k, "status": accounts.keys[k].status.value} for k in a.key_ids]}
+                for a in accounts.by_id.values()]
+        if as_json:
+            print(json.dumps({"accounts": rows}))
+        else:
+            for row in rows:
+                keys = ", ".join(f"{k['key_id']} ({k['status']})" for k in row["keys"]) or "no keys"
+                state = "" if row["enabled"] else " [disabled]"
+                print(f"{row['account_id']:>6}  {row['name']}{state}  keys: {keys}")
+            if not rows:
+                print("no accounts")
+        return 0
+    assert target is not None
+    if action == "create":
+        result, created = open_account(engine, target)
+        if created is None:
+            return _refused(result)
+        return _show(created, as_json, "created account")
+    if action == "revoke-key":
+        result = engine.execute(SetKeyStatus(target, "revoked"))
+        if not result.executed:
+            return _refused(result)
+        print(json.dumps({"key_id": target, "status": "revoked"}) if as_json else f"key {target} revoked")
+        return 0
+    account = accounts.find(target)
+    if account is None:
+        print(f"error: no account with id or name {target!r}", file=sys.stderr)
+        return 1
+    if action == "new-key":
+        result, key = add_key(engine, account.account_id)
+        if key is None:
+            return _refused(result)
+        return _show({"account_id": account.account_id, "name": account.name, "key_id": key.split("_")[1],
+                      "api_key": key}, as_json, "new key for account")
+    result = engine.execute(SetAccountStatus(account.account_id, action == "enable"))
+    if not result.executed:
+        return _refused(result)
+    print(json.dumps({"account_id": account.account_id, "enabled": account.enabled}) if as_json
+          else f"account {account.account_id} ({account.name}) {action}d")
+    return 0
+
+
+def _show(created: dict[str, Any], as_json: bool, what: str) -> int:
+    if as_json:
+        print(json.dumps({"account_id": created["account_id"], "name": created["name"],
+                          "key_id": created["key_id"], "api_key": created["api_key"]}))
+    else:
+        print(f"{what} {created['account_id']} ({created['name']})")
+        print(f"API key (shown only now; keep it): {created['api_key']}")
+    return 0
+
+
+def _refused(result: Result) -> int:
+    from api.accounts import ACCOUNT_MESSAGES
+
+    print(f"error: {ACCOUNT_MESSAGES.get(result.code.value, result.code.value)}", file=sys.stderr)
+    return 1
