@@ -1,5 +1,8 @@
-"""``python -m api``: start the server (same flags as ``matching-engine serve``)."""
+"""``python -m api``: the ``matching-engine`` command; without a subcommand, ``serve`` (same flags)."""
+import sys
+
 from api.cli import main
 
 if __name__ == "__main__":
-    raise SystemExit(main(["serve", *__import__("sys").argv[1:]]))
+    args = sys.argv[1:]
+    raise SystemExit(main(args if args[:1] and args[0] in ("serve", "accounts", "journal") else ["serve", *args]))

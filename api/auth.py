@@ -120,8 +120,7 @@ def rate_limit_key() -> str:
     key = presented_key(request.headers.get)
     if key:
         account, _ = guard_of(current_app).engine.authenticate(key)
-        if account is not None:
-            g.me_account = account
+        if account is not None:  # not remembered: the view checks the key again, lockout included
             return f"account:{account.account_id}"
     return request.remote_addr or ""
 

@@ -10,7 +10,7 @@ import pytest
 import requests
 import socketio
 
-from tests.servers import running_server
+from tests.servers import demo_key, running_server
 
 NS = "/market"
 
@@ -18,13 +18,14 @@ NS = "/market"
 class Recorder:
     """A python-socketio client that records every /market event it receives."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, api_key: str | None = None) -> None:
         self.events: dict[str, list[Any]] = defaultdict(list)
         self.lock = threading.Lock()
         self.client = socketio.Client(reconnection=False)
         for name in ("connected", "l2_update", "trade", "order_event", "subscribed", "unsubscribed", "error", "pong"):
             self.client.on(name, self._handler(name), namespace=NS)
-        self.client.connect(url, namespaces=[NS], transports=["websocket"], wait_timeout=10)
+        self.client.connect(url, namespaces=[NS], transports=["websocket"], wait_timeout=10,
+                            auth=None if api_key is None else {"api_key": api_key})
 
     def _handler(self, name: str):  # type: ignore[no-untyped-def]
         def handle(data: Any = None) -> None:
@@ -56,23 +57,34 @@ def server(request) -> Iterator[str]:  # type: ignore[no-untyped-def]
         yield url
 
 
-def post(url: str, **body: Any) -> dict:
+def post(url: str, key: str, **body: Any) -> dict:
     full = {"symbol": "BTC-USDT", "side": "buy", "order_type": "limit", "quantity": "0.1", "price": "30000"}
     full.update(body)
-    r = requests.post(f"{url}/order", json=full, timeout=5)
+    r = requests.post(f"{url}/order", json=full, headers={"X-API-Key": key}, timeout=5)
     assert r.status_code == 200, r.text
     return r.json()
 
 
 def test_feeds_are_per_symbol_and_complete(server: str) -> None:
-    eth, btc, idle = Recorder(server), Recorder(server), Recorder(server)
+    # eth and btc are signed in as demo-1, which places the orders below; other is demo-2,
+    # whose private orders feed carries its own orders' events only; idle has no key.
+    key, other_key = demo_key(server, 0), demo_key(server, 1)
+    eth, btc, idle = Recorder(server, key), Recorder(server, key), Recorder(server)
+    other = Recorder(server, other_key)
     try:
         eth.wait_for(lambda: eth.events["connected"])
+        other.wait_for(lambda: other.events["connected"])
+        idle.wait_for(lambda: idle.events["connected"])
+        with eth.lock, other.lock, idle.lock:
+            assert eth.events["connected"][0]["account"]["name"] == "demo-1"
+            assert other.events["connected"][0]["account"]["name"] == "demo-2"
+            assert idle.events["connected"][0]["account"] is None
         for kind in ("l2_updates", "trades", "orders"):
             eth.subscribe(type=kind, symbol="ETH-USDT")
             btc.subscribe(type=kind, symbol="BTC-USDT")
-        maker = post(server, side="sell", price="30100", quantity="0.3")
-        taker = post(server, side="buy", price="30100", quantity="0.1")
+        other.subscribe(type="orders")  # every symbol
+        maker = post(server, key, side="sell", price="30100", quantity="0.3")
+        taker = post(server, key, side="buy", price="30100", quantity="0.1")
         assert taker["status"] == "filled"
         btc.wait_for(lambda: btc.events["trade"] and len(
             [e for e in btc.events["order_event"] if e["event_type"] == "filled"]) >= 1 and len(
@@ -82,12 +94,15 @@ def test_feeds_are_per_symbol_and_complete(server: str) -> None:
         by_order = {(e["order_id"], e["event_type"]) for e in btc.events["order_event"]}
         assert (maker["order_id"], "partially_filled") in by_order and (taker["order_id"], "filled") in by_order
         btc.wait_for(lambda: any(u["asks"] == [["30100.00", "0.20000000"]] for u in btc.events["l2_update"]))
+        # demo-2's own order: its feed gets it; demo-1's BTC orders feed must not
+        mine = post(server, other_key, side="buy", price="29000", quantity="0.1")
+        other.wait_for(lambda: any(e["order_id"] == mine["order_id"] for e in other.events["order_event"]))
         # a burst of ETH orders: the ETH client sees only ETH, with growing sequences
         for i in range(30):
-            post(server, symbol="ETH-USDT", side="buy", price=str(2000 + i), quantity="0.01")
+            post(server, key, symbol="ETH-USDT", side="buy", price=str(2000 + i), quantity="0.01")
         eth.wait_for(lambda: any(u["bids"] and u["bids"][0][0] == "2029.00" for u in eth.events["l2_update"]))
         time.sleep(0.3)
-        with eth.lock, btc.lock, idle.lock:
+        with eth.lock, btc.lock, idle.lock, other.lock:
             assert all(u["symbol"] == "ETH-USDT" for u in eth.events["l2_update"])
             assert all(e["symbol"] == "ETH-USDT" for e in eth.events["order_event"])
             assert eth.events["trade"] == []
@@ -99,15 +114,22 @@ def test_feeds_are_per_symbol_and_complete(server: str) -> None:
             order_seqs = [e["sequence"] for e in eth.events["order_event"]]
             assert order_seqs == sorted(order_seqs)
             assert set(idle.events) == {"connected"}
+            # private: each account's orders feed carries its own orders' events only
+            assert {e["order_id"] for e in other.events["order_event"]} == {mine["order_id"]}
+            assert all(e["order_id"] != mine["order_id"] for e in btc.events["order_event"] + eth.events["order_event"])
     finally:
-        for c in (eth, btc, idle):
+        for c in (eth, btc, idle, other):
             c.close()
 
 
 def test_rest_and_ping_over_real_server(server: str) -> None:
     assert requests.get(f"{server}/health", timeout=5).json()["status"] == "healthy"
-    bad = requests.post(f"{server}/order", data="{", headers={"Content-Type": "application/json"}, timeout=5)
+    bad = requests.post(f"{server}/order", data="{", timeout=5,
+                        headers={"Content-Type": "application/json", "X-API-Key": demo_key(server)})
     assert bad.status_code == 400
+    unsigned = requests.post(f"{server}/order", data="{", headers={"Content-Type": "application/json"}, timeout=5)
+    assert unsigned.status_code == 401 and unsigned.json()["error_code"] == "UNAUTHENTICATED"
+    assert unsigned.json()["reason"] == "API_KEY_REQUIRED" and unsigned.headers["WWW-Authenticate"].startswith("Bearer")
     page = requests.get(f"{server}/", timeout=5)
     assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
     r = Recorder(server)
@@ -117,3 +139,19 @@ def test_rest_and_ping_over_real_server(server: str) -> None:
         assert r.events["pong"][0]["client_timestamp"] == 42
     finally:
         r.close()
+
+
+def test_bad_key_is_refused_at_connect(server: str) -> None:
+    refused: list[Any] = []
+    client = socketio.Client(reconnection=False)
+    client.on("connect_error", lambda data=None: refused.append(data), namespace=NS)
+    client.on("connected", lambda data=None: refused.append(("connected", data)), namespace=NS)
+    try:
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            client.connect(server, namespaces=[NS], transports=["websocket"], wait_timeout=10,
+                           auth={"api_key": "me_000000000000_not-a-valid-secret"})
+        assert len(refused) == 1 and isinstance(refused[0], dict), refused
+        assert refused[0]["error_code"] == "UNAUTHENTICATED" and refused[0]["reason"] == "INVALID_API_KEY"
+        assert refused[0]["error"]
+    finally:
+        client.disconnect()

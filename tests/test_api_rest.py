@@ -146,8 +146,11 @@ def test_metrics_exposed(client) -> None:  # type: ignore[no-untyped-def]
 def test_order_entry_rate_limit_and_methods() -> None:
     from api import create_app
 
+    from tests.conftest import demo_key
+
     app = create_app({"ASYNC_MODE": "threading", "FEED_ENABLED": False, "RATE_LIMIT": "3 per minute", "LOG_LEVEL": "WARNING"})
     c = app.test_client()
+    c.environ_base["HTTP_X_API_KEY"] = demo_key(app)
     body = {"symbol": SYM, "side": "buy", "order_type": "limit", "quantity": "0.1", "price": "29000"}
     codes = [c.post("/order", json=body).status_code for _ in range(5)]
     assert codes == [200, 200, 200, 429, 429]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from api.extensions import socketio_of
+from tests.conftest import demo_key
 
 NS = "/market"
 
@@ -19,13 +20,37 @@ def publish(app) -> None:  # type: ignore[no-untyped-def]
     feed.publish_pending()
 
 
+def connect(app, client, key):  # type: ignore[no-untyped-def]
+    return socketio_of(app).test_client(app, namespace=NS, flask_test_client=client,
+                                        auth=None if key is None else {"api_key": key})
+
+
 @pytest.fixture
 def sio(app, client):  # type: ignore[no-untyped-def]
-    c = socketio_of(app).test_client(app, namespace=NS, flask_test_client=client)
+    """A /market client signed in as demo-1 (the account ``client`` places orders for)."""
+    c = connect(app, client, demo_key(app))
     assert c.is_connected(NS)
     yield c
     if c.is_connected(NS):
         c.disconnect(NS)
+
+
+@pytest.fixture
+def anon(app, client):  # type: ignore[no-untyped-def]
+    """A /market client that connected without a key."""
+    c = connect(app, client, None)
+    assert c.is_connected(NS)
+    yield c
+    if c.is_connected(NS):
+        c.disconnect(NS)
+
+
+@pytest.fixture
+def client2(app):  # type: ignore[no-untyped-def]
+    """An HTTP test client signed in as demo-2."""
+    c = app.test_client()
+    c.environ_base["HTTP_X_API_KEY"] = demo_key(app, 1)
+    return c
 
 
 def post(client, **body):  # type: ignore[no-untyped-def]
@@ -36,11 +61,27 @@ def post(client, **body):  # type: ignore[no-untyped-def]
     return r.json
 
 
-def test_connected_event(sio) -> None:  # type: ignore[no-untyped-def]
+def test_connected_event(app, sio, anon) -> None:  # type: ignore[no-untyped-def]
     connected = events(sio, "connected")
     assert len(connected) == 1
     data = connected[0]["args"][0]
     assert data["status"] == "connected" and data["session_id"] and "BTC-USDT" in data["symbols"]
+    me = app.extensions["me_demo_keys"][0]
+    assert data["account"] == {"account_id": me["account_id"], "name": "demo-1"}
+    unsigned = events(anon, "connected")
+    assert len(unsigned) == 1 and unsigned[0]["args"][0]["account"] is None
+
+
+@pytest.mark.parametrize("auth", [{"api_key": "me_000000000000_not-a-secret"}, {"api_key": "garbage"},
+                                  {"api_key": 12345}, {"api_key": ""}])
+def test_bad_key_is_refused_at_connect(app, client, auth) -> None:  # type: ignore[no-untyped-def]
+    c = socketio_of(app).test_client(app, namespace=NS, flask_test_client=client, auth=auth)
+    assert not c.is_connected(NS)
+    assert [e["name"] for e in c.queue] == []  # no "connected" event: refused before it
+    assert "socketio_connected_clients 0.0" in client.get("/metrics").data.decode()
+    good = connect(app, client, demo_key(app))  # the same way with a valid key connects
+    assert good.is_connected(NS) and events(good, "connected")
+    good.disconnect(NS)
 
 
 def test_subscribe_snapshot_then_conflated_updates(app, client, sio) -> None:  # type: ignore[no-untyped-def]
@@ -124,3 +165,46 @@ def test_connected_gauge(app, client, sio) -> None:  # type: ignore[no-untyped-d
     assert "socketio_connected_clients 1.0" in client.get("/metrics").data.decode()
     sio.disconnect(NS)
     assert "socketio_connected_clients 0.0" in client.get("/metrics").data.decode()
+
+
+def test_orders_feed_needs_a_key(app, client, anon) -> None:  # type: ignore[no-untyped-def]
+    events(anon)
+    for sub in ({"type": "orders", "symbol": "BTC-USDT"}, {"type": "orders"}):
+        anon.emit("subscribe", sub, namespace=NS)
+        errs = events(anon)
+        assert [e["name"] for e in errs] == ["error"]
+        assert errs[0]["args"][0]["error_code"] == "UNAUTHENTICATED" and errs[0]["args"][0]["reason"] == "API_KEY_REQUIRED"
+    assert anon.is_connected(NS)
+    post(client, side="sell")
+    post(client, side="buy")
+    publish(app)
+    assert events(anon) == []  # it joined no room
+    anon.emit("subscribe", {"type": "trades", "symbol": "BTC-USDT"}, namespace=NS)  # trades stay public
+    assert events(anon, "subscribed")[0]["args"][0] == {"type": "trades", "symbol": "BTC-USDT"}
+    post(client, side="sell")
+    post(client, side="buy")
+    publish(app)
+    assert [e["name"] for e in events(anon)] == ["trade"]
+
+
+def test_orders_feed_is_private(app, client, client2, sio) -> None:  # type: ignore[no-untyped-def]
+    other = connect(app, client2, demo_key(app, 1))
+    assert other.is_connected(NS)
+    sio.emit("subscribe", {"type": "orders", "symbol": "BTC-USDT"}, namespace=NS)
+    other.emit("subscribe", {"type": "orders"}, namespace=NS)  # every symbol
+    assert events(sio, "subscribed")[-1]["args"][0] == {"type": "orders", "symbol": "BTC-USDT"}
+    assert events(other, "subscribed")[-1]["args"][0] == {"type": "orders", "symbol": None}
+    events(sio)
+    events(other)
+    # demo-2 rests a sell, demo-1 takes it: each feed gets its own side of the fill only
+    maker = post(client2, side="sell")
+    taker = post(client, side="buy")
+    lone = post(client2, symbol="ETH-USDT", side="buy", price="2000", quantity="1")
+    publish(app)
+    mine = [e["args"][0] for e in events(sio)]
+    theirs = [e["args"][0] for e in events(other)]
+    assert mine and {e["order_id"] for e in mine} == {taker["order_id"]}
+    assert {e["order_id"] for e in theirs} == {maker["order_id"], lone["order_id"]}
+    assert [(e["event_type"], e["is_maker"]) for e in mine if e["event_type"] == "filled"] == [("filled", False)]
+    assert [(e["event_type"], e["is_maker"]) for e in theirs if e["event_type"] == "filled"] == [("filled", True)]
+    other.disconnect(NS)

@@ -16,9 +16,11 @@ from api.durability import close_store, take_snapshot
 from api.storage import StoreError
 from api.storage.store import Store
 from engine.matcher import create_crypto_engine
+from tests.conftest import demo_key
 from tests.servers import ROOT, free_port, wait_healthy
 
 SYM = "BTC-USDT"
+DEMO_RECORDS = 4  # a fresh app opens demo-1 and demo-2: CreateAccount and AddKey for each, in the journal
 
 
 def make_app(data_dir: Path, **extra: Any):  # type: ignore[no-untyped-def]
@@ -26,6 +28,13 @@ def make_app(data_dir: Path, **extra: Any):  # type: ignore[no-untyped-def]
     cfg = {"ASYNC_MODE": "threading", "FEED_ENABLED": False, "LOG_LEVEL": "ERROR", "DATA_DIR": str(data_dir),
            "FSYNC": "always", "SNAPSHOT_INTERVAL_S": 0, **extra}
     return create_app(cfg, engine=engine)
+
+
+def signed_in(app, index: int = 0):  # type: ignore[no-untyped-def]
+    """A test client of ``app`` sending a demo account's key (kept in the data directory across restarts)."""
+    client = app.test_client()
+    client.environ_base["HTTP_X_API_KEY"] = demo_key(app, index)
+    return client
 
 
 def stop(app, snapshot: bool = False) -> None:  # type: ignore[no-untyped-def]
@@ -68,13 +77,15 @@ def orders_of(client, results: list[dict]) -> list[dict]:  # type: ignore[no-unt
 
 def test_restart_restores_everything(tmp_path: Path) -> None:
     app = make_app(tmp_path)
-    c = app.test_client()
+    assert app.extensions["me_store"].next_lsn == DEMO_RECORDS + 1  # the demo accounts, nothing else yet
+    c = signed_in(app)
     results = trade_some(c)
     before, statuses = observable(c), orders_of(c, results)
     stop(app)  # no snapshot: everything comes back from the journal alone
     app2 = make_app(tmp_path)
-    c2 = app2.test_client()
-    assert app2.extensions["me_recovery"].replayed == len(results) + 3
+    assert app2.extensions["me_demo_keys"] == app.extensions["me_demo_keys"]  # the same accounts and keys
+    c2 = signed_in(app2)
+    assert app2.extensions["me_recovery"].replayed == DEMO_RECORDS + len(results) + 3
     assert observable(c2) == before and orders_of(c2, results) == statuses
     # the engine goes on with fresh ids, and client ids of cancelled orders are free again
     r = c2.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "limit", "quantity": "0.1", "price": "29000"})
@@ -82,8 +93,8 @@ def test_restart_restores_everything(tmp_path: Path) -> None:
     stop(app2, snapshot=True)
     app3 = make_app(tmp_path)
     rec = app3.extensions["me_recovery"]
-    assert rec.replayed == 0 and rec.snapshot_lsn == len(results) + 4
-    assert observable(app3.test_client())[SYM][:3] == observable(c2)[SYM][:3]
+    assert rec.replayed == 0 and rec.snapshot_lsn == DEMO_RECORDS + len(results) + 4
+    assert observable(signed_in(app3))[SYM][:3] == observable(c2)[SYM][:3]
     stop(app3)
 
 
@@ -98,7 +109,7 @@ def journal_positions(data_dir: Path) -> list[int]:
 @pytest.mark.parametrize("fork", [True, False], ids=["forked-child", "inline"])
 def test_snapshot_then_more_commands(tmp_path: Path, fork: bool) -> None:
     app = make_app(tmp_path)
-    c = app.test_client()
+    c = signed_in(app)
     engine, store = app.extensions["matching_engine"], app.extensions["me_store"]
     trade_some(c, 20)
     first = take_snapshot(engine, store, fork=fork)
@@ -115,21 +126,21 @@ def test_snapshot_then_more_commands(tmp_path: Path, fork: bool) -> None:
     app2 = make_app(tmp_path)
     recovery = app2.extensions["me_recovery"]
     assert recovery.snapshot_lsn == second and recovery.replayed == recovery.last_lsn - second > 0
-    assert observable(app2.test_client()) == before
+    assert observable(signed_in(app2)) == before
     stop(app2)
 
 
 def test_history_beyond_memory_comes_from_the_database(tmp_path: Path) -> None:
     small = dict(engine=create_crypto_engine(history_limit=3, recent_trades_limit=5))
     app = make_app(tmp_path, **small)
-    c = app.test_client()
+    c = signed_in(app)
     first = c.post("/order", json={"symbol": SYM, "side": "sell", "order_type": "limit", "quantity": "0.1", "price": "30000"}).json
     for _ in range(12):
         c.post("/order", json={"symbol": SYM, "side": "sell", "order_type": "limit", "quantity": "0.1", "price": "30000"})
         c.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "market", "quantity": "0.1"})
     stop(app)
     app2 = make_app(tmp_path, engine=create_crypto_engine(history_limit=3, recent_trades_limit=5))
-    c2 = app2.test_client()
+    c2 = signed_in(app2)
     old = c2.get(f"/order/{first['order_id']}").json
     assert old["status"] == "filled" and old["price"] == "30000.00" and old["filled_quantity"] == "0.10000000"
     page = c2.get(f"/trades/{SYM}?limit=10").json["trades"]
@@ -158,7 +169,7 @@ def corrupt(data_dir: Path, which: str, how: str = "flip") -> int:
 @pytest.mark.parametrize("how", ["torn", "flip"])
 def test_corrupt_last_batch_refuses_to_start_until_truncated(tmp_path: Path, how: str) -> None:
     app = make_app(tmp_path)
-    c = app.test_client()
+    c = signed_in(app)
     trade_some(c, 10)
     before = observable(c)
     last = c.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "limit", "quantity": "0.2",
@@ -175,7 +186,7 @@ def test_corrupt_last_batch_refuses_to_start_until_truncated(tmp_path: Path, how
     assert done.returncode == 0, done.stderr
     assert f"records {lsn} to {lsn}" in done.stdout and "discarded 1 record " in done.stdout
     app2 = make_app(tmp_path)
-    c2 = app2.test_client()
+    c2 = signed_in(app2)
     assert observable(c2)["BTC-USDT"] == before["BTC-USDT"]
     assert c2.get(f"/order/{last['order_id']}").status_code == 404  # no ghost from the history table
     nxt = c2.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "limit", "quantity": "0.2",
@@ -183,7 +194,7 @@ def test_corrupt_last_batch_refuses_to_start_until_truncated(tmp_path: Path, how
     assert nxt.status_code == 200 and nxt.json["order_id"] > last["order_id"]  # its id is not handed out again
     stop(app2)
     app3 = make_app(tmp_path)  # the journal is whole again, and replays to the same ids
-    c3 = app3.test_client()
+    c3 = signed_in(app3)
     assert c3.get(f"/order/{nxt.json['order_id']}").json["order_id"] == nxt.json["order_id"]
     assert c3.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "limit", "quantity": "0.2",
                                    "price": "1000"}).json["order_id"] == nxt.json["order_id"] + 1
@@ -192,7 +203,7 @@ def test_corrupt_last_batch_refuses_to_start_until_truncated(tmp_path: Path, how
 
 def test_corrupt_middle_record_refuses_to_start(tmp_path: Path) -> None:
     app = make_app(tmp_path)
-    trade_some(app.test_client(), 10)
+    trade_some(signed_in(app), 10)
     stop(app)
     lsn = corrupt(tmp_path, "middle")
     with pytest.raises(StoreError) as err:
@@ -209,7 +220,7 @@ def test_corrupt_middle_record_refuses_to_start(tmp_path: Path) -> None:
 
 def test_incompatible_data_is_refused(tmp_path: Path) -> None:
     app = make_app(tmp_path)
-    trade_some(app.test_client(), 5)
+    trade_some(signed_in(app), 5)
     stop(app)
     with pytest.raises(StoreError, match="symbols"):
         make_app(tmp_path, SYMBOLS="forex")
@@ -227,18 +238,19 @@ def test_incompatible_data_is_refused(tmp_path: Path) -> None:
 
 def test_journal_admin_commands(tmp_path: Path) -> None:
     app = make_app(tmp_path)
-    trade_some(app.test_client(), 12)
+    trade_some(signed_in(app), 12)
     stop(app)
     run = lambda *a: subprocess.run([sys.executable, "-m", "api.cli", "journal", *a, "--data-dir", str(tmp_path)],  # noqa: E731
                                     cwd=ROOT, capture_output=True, text=True, timeout=60)
+    records = DEMO_RECORDS + 12 + 3  # the demo accounts, 12 orders, 3 cancels
     stats = run("stats")
-    assert stats.returncode == 0 and "journal: 15 records" in stats.stdout
+    assert stats.returncode == 0 and f"journal: {records} records" in stats.stdout
     verify = run("verify")
-    assert verify.returncode == 0 and "15 journal records replayed" in verify.stdout
+    assert verify.returncode == 0 and f"{records} journal records replayed" in verify.stdout
     snap = run("snapshot")
-    assert snap.returncode == 0 and "snapshot written at record 15" in snap.stdout
+    assert snap.returncode == 0 and f"snapshot written at record {records}" in snap.stdout
     after = run("stats")
-    assert after.returncode == 0 and "snapshot: at record 15" in after.stdout
+    assert after.returncode == 0 and f"snapshot: at record {records}" in after.stdout
     assert re.search(r"written 20\d\d-\d\d-\d\d \d\d:\d\d:\d\d UTC", after.stdout), after.stdout
     missing = subprocess.run([sys.executable, "-m", "api.cli", "journal", "stats", "--data-dir", str(tmp_path / "none")],
                              cwd=ROOT, capture_output=True, text=True, timeout=60)
@@ -247,12 +259,15 @@ def test_journal_admin_commands(tmp_path: Path) -> None:
 
 def test_journal_stats_counts_in_words(tmp_path: Path) -> None:
     app = make_app(tmp_path)
-    assert app.test_client().post("/order", json={"symbol": SYM, "side": "buy", "order_type": "limit",
-                                                  "quantity": "0.1", "price": "30000"}).status_code == 200
+    # a snapshot of the demo accounts compacts their records away: the order's is the journal's one record
+    assert take_snapshot(app.extensions["matching_engine"], app.extensions["me_store"]) == DEMO_RECORDS
+    assert signed_in(app).post("/order", json={"symbol": SYM, "side": "buy", "order_type": "limit",
+                                               "quantity": "0.1", "price": "30000"}).status_code == 200
     stop(app)
     out = subprocess.run([sys.executable, "-m", "api.cli", "journal", "stats", "--data-dir", str(tmp_path)],
                          cwd=ROOT, capture_output=True, text=True, timeout=60).stdout
-    assert "journal: 1 record, 1 to 1, in 1 commit\n" in out, out
+    first = DEMO_RECORDS + 1
+    assert f"journal: 1 record, {first} to {first}, in 1 commit\n" in out, out
     assert "history: 1 order, 0 trades\n" in out, out
 
 
@@ -273,7 +288,7 @@ def test_batch_policy_and_periodic_snapshots(tmp_path: Path) -> None:
     import time
 
     app = make_app(tmp_path, FSYNC="batch", FSYNC_BATCH_MS=20, SNAPSHOT_INTERVAL_S=1)
-    c = app.test_client()
+    c = signed_in(app)
     results = trade_some(c, 12)
     store = app.extensions["me_store"]
     deadline = time.monotonic() + 5
@@ -284,9 +299,9 @@ def test_batch_policy_and_periodic_snapshots(tmp_path: Path) -> None:
     before = observable(c)
     stop(app)
     app2 = make_app(tmp_path)
-    assert observable(app2.test_client()) == before
+    assert observable(signed_in(app2)) == before
     assert app2.extensions["me_recovery"].snapshot_lsn > 0
-    assert [app2.test_client().get(f"/order/{r['order_id']}").status_code for r in results] == [200] * len(results)
+    assert [signed_in(app2).get(f"/order/{r['order_id']}").status_code for r in results] == [200] * len(results)
     stop(app2)
 
 
@@ -354,7 +369,7 @@ def test_a_forked_snapshot_holds_matching_only_for_the_fork(tmp_path: Path, monk
     import time
 
     app = make_app(tmp_path)
-    c = app.test_client()
+    c = signed_in(app)
     engine, store = app.extensions["matching_engine"], app.extensions["me_store"]
     trade_some(c, 5)
     export = type(engine).snapshot_locked

@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.test_durability import SYM, make_app, stop
+from api.feeds import subscription_room
+from tests.test_durability import SYM, make_app, signed_in, stop
 
 
 class Emits:
@@ -21,12 +22,13 @@ class Emits:
 
 def test_nothing_is_published_before_it_is_durable(tmp_path: Path) -> None:
     app = make_app(tmp_path)  # fsync=always, feed publishing driven by hand below
-    c = app.test_client()
+    c = signed_in(app)
     feed, store = app.extensions["me_feed"], app.extensions["me_store"]
     emits = Emits()
     feed.socketio = emits
     feed.interval_s = 0.0  # a book update is due at every publish
-    for room in (f"trades:{SYM}", f"orders:{SYM}", f"l2:{SYM}"):
+    account = app.extensions["me_demo_keys"][0]["account_id"]  # the orders are demo-1's: its private feed
+    for room in (f"trades:{SYM}", subscription_room("orders", SYM, account), f"l2:{SYM}"):
         feed.joined("subscriber", room)
     assert c.post("/order", json={"symbol": SYM, "side": "sell", "order_type": "limit", "quantity": "0.5",
                                   "price": "30000"}).status_code == 200
@@ -69,7 +71,7 @@ def test_nothing_is_published_before_it_is_durable(tmp_path: Path) -> None:
 
 def test_a_busy_symbol_does_not_hold_back_another_symbols_book(tmp_path: Path) -> None:
     app = make_app(tmp_path)
-    c = app.test_client()
+    c = signed_in(app)
     feed, store = app.extensions["me_feed"], app.extensions["me_store"]
     feed.socketio = emits = Emits()
     feed.interval_s = 0.0

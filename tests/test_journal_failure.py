@@ -7,12 +7,13 @@ import threading
 import time
 from pathlib import Path
 
-from tests.test_durability import SYM, make_app, observable, stop, trade_some
+from tests.conftest import demo_key
+from tests.test_durability import SYM, make_app, observable, signed_in, stop, trade_some
 
 
 def test_journal_failure_stops_commands_before_they_execute(tmp_path: Path) -> None:
     app = make_app(tmp_path)
-    c = app.test_client()
+    c = signed_in(app)
     trade_some(c, 12)
     acknowledged = observable(c)
     store = app.extensions["me_store"]
@@ -43,7 +44,7 @@ def test_journal_failure_stops_commands_before_they_execute(tmp_path: Path) -> N
     stop(app, snapshot=True)  # a clean shutdown must not snapshot what the journal never recorded
 
     app2 = make_app(tmp_path)
-    c2 = app2.test_client()
+    c2 = signed_in(app2)
     assert observable(c2) == acknowledged  # exactly what was acknowledged, nothing of the failed order
     assert c2.get(f"/order/{lost_id}").status_code == 404
     assert c2.get("/health").status_code == 200
@@ -52,7 +53,7 @@ def test_journal_failure_stops_commands_before_they_execute(tmp_path: Path) -> N
 
 def test_a_durability_timeout_says_the_outcome_is_unknown_and_the_order_can_be_found(tmp_path: Path) -> None:
     app = make_app(tmp_path, HISTORY_LIMIT=2)
-    c = app.test_client()
+    c = signed_in(app)
     store = app.extensions["me_store"]
     real_wait = store.wait_durable
     store.wait_durable = lambda timeout_s=10.0: False  # the journal did not confirm in time (and has not failed)
@@ -87,7 +88,7 @@ def test_a_snapshot_never_stands_for_records_the_journal_lost(tmp_path: Path) ->
     from api.storage import StoreError
 
     app = make_app(tmp_path)
-    c = app.test_client()
+    c = signed_in(app)
     trade_some(c, 4)
     acknowledged = observable(c)
     engine, store = app.extensions["matching_engine"], app.extensions["me_store"]
@@ -125,13 +126,13 @@ def test_a_snapshot_never_stands_for_records_the_journal_lost(tmp_path: Path) ->
     store._write_locked = real_write
     stop(app, snapshot=True)
     app2 = make_app(tmp_path)
-    assert observable(app2.test_client()) == acknowledged  # the lost order did not come back
+    assert observable(signed_in(app2)) == acknowledged  # the lost order did not come back
     stop(app2)
 
 
 def test_numbers_past_the_journal_format_are_refused_not_crashed(tmp_path: Path) -> None:
     app = make_app(tmp_path)
-    c = app.test_client()
+    c = signed_in(app)
     before = observable(c)
     for price, qty in (("100000000000000000000", "0.01"), ("30000", "100000000000")):
         r = c.post("/order", json={"symbol": SYM, "side": "sell", "order_type": "limit", "quantity": qty,
@@ -142,7 +143,8 @@ def test_numbers_past_the_journal_format_are_refused_not_crashed(tmp_path: Path)
     statuses: list[str] = []
     body = app.extensions["me_order_entry"]({
         "PATH_INFO": "/order", "REQUEST_METHOD": "POST", "CONTENT_TYPE": "application/json",
-        "CONTENT_LENGTH": "9" * 5000, "wsgi.input": io.BytesIO(b"{}"), "REMOTE_ADDR": "127.0.0.1"},
+        "CONTENT_LENGTH": "9" * 5000, "wsgi.input": io.BytesIO(b"{}"), "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_X_API_KEY": demo_key(app)},
         lambda status, headers: statuses.append(status))
     assert statuses == ["413 REQUEST ENTITY TOO LARGE"] and b"BODY_TOO_LARGE" in b"".join(body)
     stop(app)

@@ -9,7 +9,7 @@ import threading
 
 import requests
 
-from tests.servers import ROOT, running_server
+from tests.servers import ROOT, running_server, signed_in
 
 README = (ROOT / "README.md").read_text()
 README_URL = "http://127.0.0.1:5000"
@@ -58,12 +58,13 @@ def test_live_feed_example_prints_books_and_trades(tmp_path) -> None:  # type: i
             first = next_line()  # the snapshot sent on subscribing
             assert first is not None and first.startswith("book "), first
             order = {"symbol": "BTC-USDT", "order_type": "limit", "quantity": "0.1", "price": "30000"}
+            session = signed_in(url)
             seen: list[str] = []
             # The example subscribes to trades without waiting for an answer, so the first pair of
             # orders may trade before that subscription lands: try a few pairs, each given 2 s.
             for _ in range(5):
                 for side in ("sell", "buy"):
-                    assert requests.post(f"{url}/order", json={**order, "side": side}, timeout=5).status_code == 200
+                    assert session.post(f"{url}/order", json={**order, "side": side}, timeout=5).status_code == 200
                 while (line := next_line(2)) is not None:
                     seen.append(line)
                     if line.startswith("trade "):

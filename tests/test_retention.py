@@ -11,7 +11,7 @@ import pytest
 
 from api.config import parse_duration_s
 from tests.servers import ROOT
-from tests.test_durability import SYM, make_app, stop
+from tests.test_durability import SYM, make_app, signed_in, stop
 
 
 def rows(data_dir: Path) -> tuple[int, int, int]:
@@ -28,7 +28,7 @@ def rows(data_dir: Path) -> tuple[int, int, int]:
 
 def test_old_history_is_pruned_and_live_orders_stay(tmp_path: Path) -> None:
     app = make_app(tmp_path)  # pruned by hand here; the loop is tested below
-    c = app.test_client()
+    c = signed_in(app)
     store = app.extensions["me_store"]
 
     def trade_pair(price: str) -> None:
@@ -54,7 +54,7 @@ def test_old_history_is_pruned_and_live_orders_stay(tmp_path: Path) -> None:
 
 def test_the_server_prunes_on_its_own(tmp_path: Path) -> None:
     app = make_app(tmp_path, HISTORY_RETENTION="1s")
-    c = app.test_client()
+    c = signed_in(app)
     assert c.post("/order", json={"symbol": SYM, "side": "sell", "order_type": "limit", "quantity": "0.1",
                                   "price": "30000"}).status_code == 200
     assert c.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "market",

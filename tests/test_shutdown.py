@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-import requests
 
-from tests.servers import ROOT, free_port, wait_healthy
+from tests.servers import ROOT, free_port, signed_in, wait_healthy
+
+DEMO_RECORDS = 4  # a fresh loopback server opens demo-1 and demo-2: CreateAccount and AddKey for each
 
 
 def _as_a_background_job() -> None:
@@ -28,10 +29,11 @@ def test_signal_stops_cleanly_with_a_final_snapshot(tmp_path: Path, sig: signal.
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc)
-        for price in ("30000", "30001", "30002"):
-            r = requests.post(f"{url}/order", json={"symbol": "BTC-USDT", "side": "sell", "order_type": "limit",
-                                                     "quantity": "0.1", "price": price}, timeout=10)
-            assert r.status_code == 200, r.text
+        with signed_in(url) as http:
+            for price in ("30000", "30001", "30002"):
+                r = http.post(f"{url}/order", json={"symbol": "BTC-USDT", "side": "sell", "order_type": "limit",
+                                                    "quantity": "0.1", "price": price}, timeout=10)
+                assert r.status_code == 200, r.text
         proc.send_signal(sig)
         out, _ = proc.communicate(timeout=30)
     finally:
@@ -42,6 +44,7 @@ def test_signal_stops_cleanly_with_a_final_snapshot(tmp_path: Path, sig: signal.
     assert "writing a final snapshot" in out
     conn = sqlite3.connect(tmp_path / "engine.db")
     try:
-        assert conn.execute("SELECT MAX(lsn) FROM snapshots").fetchone()[0] == 3  # taken after the last record
+        # taken after the last record
+        assert conn.execute("SELECT MAX(lsn) FROM snapshots").fetchone()[0] == DEMO_RECORDS + 3
     finally:
         conn.close()

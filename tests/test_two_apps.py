@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from api import create_app
 from api.extensions import socketio_of
+from tests.conftest import demo_key
 
 NS = "/market"
 SYM = "BTC-USDT"
@@ -15,15 +16,21 @@ def app_with_limit():  # type: ignore[no-untyped-def]
                        "RATE_LIMIT": "6 per minute", "RATE_LIMIT_ENABLED": True})
 
 
+def signed_in(app):  # type: ignore[no-untyped-def]
+    client = app.test_client()
+    client.environ_base["HTTP_X_API_KEY"] = demo_key(app)  # the app's own demo-1
+    return client
+
+
 def test_a_second_app_takes_nothing_from_the_first() -> None:
     a = app_with_limit()
-    ca = a.test_client()
+    ca = signed_in(a)
     sub = socketio_of(a).test_client(a, namespace=NS, flask_test_client=ca)
     sub.emit("subscribe", {"type": "trades", "symbol": SYM}, namespace=NS)
     sub.get_received(NS)
 
     b = app_with_limit()  # built after A's subscriber connected
-    cb = b.test_client()
+    cb = signed_in(b)
     assert socketio_of(a) is not socketio_of(b)
     assert a.extensions["matching_engine"] is not b.extensions["matching_engine"]
 
