@@ -226,6 +226,8 @@ def admin_account_status(ref: str, action: str) -> Any:
     _require_admin()
     found = _account_arg(ref)
     _executed(_engine().execute(SetAccountStatus(found.account_id, action == "enable")), "account")
+    if action == "disable":
+        current_app.extensions["me_feed"].drop_signed_in(account_id=found.account_id)
     with _engine().lock:
         return jsonify(account_dict(found, _engine()))
 
@@ -237,6 +239,8 @@ def admin_key_status(key_id: str, action: str) -> Any:
         raise ApiError(404, "KEY_NOT_FOUND", "UNKNOWN_KEY", "no such key")
     status = {"enable": "active", "disable": "disabled", "revoke": "revoked"}[action]
     _executed(_engine().execute(SetKeyStatus(key_id, status)), "key")
+    if status != "active":
+        current_app.extensions["me_feed"].drop_signed_in(key_id=key_id)
     return jsonify({"key_id": key_id, "status": status})
 
 

@@ -72,6 +72,7 @@ class FeedPublisher:
         self._members: dict[str, set[str]] = {}   # room -> sids
         self._rooms_of: dict[str, set[str]] = {}  # sid -> rooms
         self.account_of: dict[str, int] = {}  # sid -> the account it signed in as
+        self.key_of: dict[str, str] = {}  # sid -> the key id it signed in with
         self._task: Any = None
         self.max_pending = max_pending
         self.subscribe_rate = SubscribeRate(subscribe_rate)
@@ -97,7 +98,17 @@ class FeedPublisher:
             for room in self._rooms_of.pop(sid, set()):
                 self._members.get(room, set()).discard(sid)
             self.account_of.pop(sid, None)
+            self.key_of.pop(sid, None)
         self.subscribe_rate.forget(sid)
+
+    def drop_signed_in(self, account_id: int | None = None, key_id: str | None = None) -> int:
+        """Disconnect the clients signed in as ``account_id`` or with ``key_id`` (it was disabled or revoked)."""
+        with self._lock:
+            sids = [sid for sid, account in self.account_of.items()
+                    if account == account_id or (key_id is not None and self.key_of.get(sid) == key_id)]
+        for sid in sids:
+            self.socketio.server.disconnect(sid, namespace=NAMESPACE)
+        return len(sids)
 
     def sweep_slow_consumers(self) -> list[str]:
         """Disconnect subscribers whose queued output passed ``max_pending`` messages."""
@@ -280,6 +291,7 @@ def on_connect(auth: Any = None) -> None:
                                           "reason": exc.reason}) from None
         with feed._lock:
             feed.account_of[request.sid] = account.account_id  # type: ignore[attr-defined]
+            feed.key_of[request.sid] = key.split("_")[1]  # type: ignore[attr-defined]
     feed.metrics.sockets.inc()
     emit("connected", {"status": "connected", "session_id": request.sid,  # type: ignore[attr-defined]
                        "timestamp": time.time(), "symbols": feed.engine.symbols,

@@ -272,3 +272,36 @@ def test_offline_account_command_and_a_running_server(tmp_path: Path) -> None:
         import requests
 
         assert requests.get(f"{url}/account", headers={"X-API-Key": new_key}, timeout=5).status_code == 401
+
+
+def test_private_order_feed_and_revocation_disconnects() -> None:
+    from api.extensions import socketio_of
+
+    ns = "/market"
+    app = make_app(ADMIN_KEY=ADMIN)
+    try:
+        web = app.test_client()
+        created = web.post("/admin/accounts", json={"name": "dora"}, headers={"X-Admin-Key": ADMIN}).json
+        sio = socketio_of(app)
+        refused = sio.test_client(app, namespace=ns, auth={"api_key": "me_0123456789ab_" + "z" * 43})
+        assert not refused.is_connected(ns)
+        dora = sio.test_client(app, namespace=ns, auth={"api_key": created["api_key"]})
+        other = sio.test_client(app, namespace=ns, auth={"api_key": demo_key(app)})
+        for c in (dora, other):
+            assert c.is_connected(ns)
+            c.emit("subscribe", {"type": "orders"}, namespace=ns)  # every symbol
+            c.get_received(ns)
+        placed = as_(app, created["api_key"]).post("/order", json=order("d-1")).json
+        as_(app, demo_key(app)).post("/order", json=order(price="29000.00"))
+        app.extensions["me_feed"].publish_pending()
+        mine = [e["args"][0] for e in dora.get_received(ns) if e["name"] == "order_event"]
+        theirs = [e["args"][0] for e in other.get_received(ns) if e["name"] == "order_event"]
+        assert [e["order_id"] for e in mine] == [placed["order_id"]]
+        assert placed["order_id"] not in [e["order_id"] for e in theirs] and len(theirs) == 1
+        # revoking dora's key drops her connection at once; the other client stays
+        assert web.post(f"/admin/keys/{created['key_id']}/revoke", headers={"X-Admin-Key": ADMIN}).status_code == 200
+        assert not dora.is_connected(ns) and other.is_connected(ns)
+        again = sio.test_client(app, namespace=ns, auth={"api_key": created["api_key"]})
+        assert not again.is_connected(ns)
+    finally:
+        app.extensions["me_feed"].stop()

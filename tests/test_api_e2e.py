@@ -151,6 +151,7 @@ def test_bad_key_is_refused_at_connect(server: str) -> None:
             client.connect(server, namespaces=[NS], transports=["websocket"], wait_timeout=10,
                            auth={"api_key": "me_000000000000_not-a-valid-secret"})
         assert len(refused) == 1 and isinstance(refused[0], dict), refused
+        print("REFUSED", refused)
         assert refused[0]["error_code"] == "UNAUTHENTICATED" and refused[0]["reason"] == "INVALID_API_KEY"
         assert refused[0]["error"]
     finally:

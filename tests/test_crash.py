@@ -14,10 +14,10 @@ import socketio
 
 from api.storage.records import decode, unpack
 from engine import codec
-from engine.commands import Submit
+from engine.commands import AddKey, Cancel, CreateAccount, Submit
 from engine.matcher import create_crypto_engine
 from tests.reference_book import ReferenceBook
-from tests.servers import free_port, server_process
+from tests.servers import demo_key, free_port, server_process, signed_in
 
 SYMBOLS = ("BTC-USDT", "ETH-USDT")
 MID = {"BTC-USDT": 30000, "ETH-USDT": 2000}
@@ -33,18 +33,20 @@ def random_order(rng: random.Random) -> dict:
     return body
 
 
-def load(url: str, seed: int, acked: list[dict], stop: threading.Event) -> None:
+def load(url: str, key: str, seed: int, acked: list[tuple[str, dict]], stop: threading.Event) -> None:
+    """Orders with one account's ``key``; each acknowledged one is kept with the key that placed it."""
     rng = random.Random(seed)
-    session = requests.Session()
-    for _ in range(5000):  # bounded in count; the kill or the deadline ends it sooner
-        if stop.is_set():
-            return
-        try:
-            r = session.post(f"{url}/order", json=random_order(rng), timeout=5)
-        except requests.RequestException:
-            return
-        if r.status_code == 200:
-            acked.append(r.json())
+    with requests.Session() as session:
+        session.headers["X-API-Key"] = key
+        for _ in range(5000):  # bounded in count; the kill or the deadline ends it sooner
+            if stop.is_set():
+                return
+            try:
+                r = session.post(f"{url}/order", json=random_order(rng), timeout=5)
+            except requests.RequestException:
+                return
+            if r.status_code == 200:
+                acked.append((key, r.json()))
 
 
 def journal_commands(data_dir: Path) -> list:
@@ -64,6 +66,8 @@ def reference_books(commands: list) -> tuple[dict[str, ReferenceBook], list[tupl
     books = {s: ReferenceBook() for s in SYMBOLS}
     trades: list[tuple] = []
     for c in commands:
+        if not isinstance(c, (Submit, Cancel)):  # account commands: no order book is touched
+            continue
         book, m = books[c.symbol], engine.market(c.symbol)
         if isinstance(c, Submit):
             price = codec.price_text(m, c.price_ticks)
@@ -87,13 +91,18 @@ def subscribe_trades(url: str, received: list[dict]):  # type: ignore[no-untyped
 
 def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
     port = free_port()
-    acked: list[dict] = []
+    acked: list[tuple[str, dict]] = []  # (the key that placed it, the acknowledgement)
     stop = threading.Event()
     received: list[dict] = []
     with server_process("--data-dir", str(tmp_path), "--fsync", "always", port=port) as (url, proc):
+        keys = [demo_key(url, 0), demo_key(url, 1)]  # the load comes from both demo accounts, so they trade
+        with requests.Session() as http:  # with each other
+            accounts = [http.get(f"{url}/account", headers={"X-API-Key": k}, timeout=5).json()["account_id"]
+                        for k in keys]
+        assert len(set(accounts)) == 2
         subscriber = subscribe_trades(url, received)
         time.sleep(0.3)  # the subscription is in place before the load starts
-        threads = [threading.Thread(target=load, args=(url, seed, acked, stop)) for seed in range(6)]
+        threads = [threading.Thread(target=load, args=(url, keys[seed % 2], seed, acked, stop)) for seed in range(6)]
         for t in threads:
             t.start()
         deadline = time.monotonic() + 10
@@ -110,14 +119,22 @@ def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
     assert len(acked) >= 300, "the load did not get going"
 
     commands = journal_commands(tmp_path)
-    journaled = {c.order_id for c in commands if isinstance(c, Submit)}
-    assert {a["order_id"] for a in acked} <= journaled  # every acknowledgement was durable first
+    # the journal opens with the demo accounts, and every order after them is one of theirs
+    assert [(type(c), getattr(c, "account_id")) for c in commands[:4]] == [
+        (CreateAccount, accounts[0]), (AddKey, accounts[0]), (CreateAccount, accounts[1]), (AddKey, accounts[1])]
+    assert all(isinstance(c, (Submit, Cancel)) and c.account in accounts for c in commands[4:])
+    owner = {c.order_id: c.account for c in commands if isinstance(c, Submit)}
+    # every acknowledgement was durable first, recorded for the account whose key placed it
+    assert {a["order_id"]: accounts[keys.index(k)] for k, a in acked}.items() <= owner.items()
+    assert {accounts[keys.index(k)] for k, _ in acked} == set(accounts)
     books, ref_trades = reference_books(commands)
     assert len(received) >= 50, "the subscriber saw too few trades to judge"
 
     with server_process("--data-dir", str(tmp_path), "--fsync", "always", port=free_port()) as (url, _):
-        for a in acked:
-            now = requests.get(f"{url}/order/{a['order_id']}?symbol={a['symbol']}", timeout=5).json()
+        assert [demo_key(url, 0), demo_key(url, 1)] == keys  # the demo keys survived the crash
+        sessions = {k: signed_in(url, i) for i, k in enumerate(keys)}
+        for k, a in acked:
+            now = sessions[k].get(f"{url}/order/{a['order_id']}?symbol={a['symbol']}", timeout=5).json()
             assert (now["side"], now["order_type"], now["quantity"], now["price"]) == \
                    (a["side"], a["order_type"], a["quantity"], a["price"])
             if a["status"] in ("filled", "cancelled", "rejected"):

@@ -35,11 +35,12 @@ class HttpConnection:
             self._writer.close()
         self._reader = self._writer = None
 
-    def build(self, method: str, path: str, body: bytes | None = None) -> bytes:
+    def build(self, method: str, path: str, body: bytes | None = None, headers: bytes = b"") -> bytes:
+        """One request; ``headers`` are extra header lines, each ending in CRLF (e.g. the API key's)."""
         head = f"{method} {path} HTTP/1.1\r\nHost: {self.host_header}\r\nConnection: keep-alive\r\n"
         if body is not None:
             head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-        return head.encode() + b"\r\n" + (body or b"")
+        return head.encode() + headers + b"\r\n" + (body or b"")
 
     async def send(self, raw: bytes) -> None:
         """Write one request (connecting first if needed)."""
@@ -100,9 +101,10 @@ class HttpConnection:
             self.close()
         return status, body
 
-    async def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+    async def request(self, method: str, path: str, body: bytes | None = None,
+                      headers: bytes = b"") -> tuple[int, bytes]:
         try:
-            await self.send(self.build(method, path, body))
+            await self.send(self.build(method, path, body, headers))
         except (OSError, asyncio.TimeoutError) as exc:
             self.close()
             raise HttpError(str(exc) or type(exc).__name__) from None
