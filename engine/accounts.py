@@ -12,7 +12,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 from enum import StrEnum
-from typing import Any
+from typing import Any, Callable
+
+from engine.commands import AddKey, CreateAccount, SetAccountStatus, SetKeyStatus
+from engine.errors import ResultCode
+from engine.results import Result
+
+MAX_ACCOUNT_ID = 2**63 - 1
+_OK = ResultCode.OK
 
 
 class KeyStatus(StrEnum):
@@ -123,6 +130,70 @@ class Accounts:
             if found is not None:
                 return found
         return self.by_name.get(name_or_id)
+
+    # ---- commands (run by MatchingEngine.execute, under its lock) -------------------
+
+    def create(self, cmd: CreateAccount, clock: Callable[[], int]) -> Result:
+        """Execute a CreateAccount: a new account with a unique name (its id from the command, else the next)."""
+
+        if not valid_name(cmd.name):
+            return Result(ResultCode.INVALID_ACCOUNT_NAME, cmd)
+        if cmd.name in self.by_name:
+            return Result(ResultCode.ACCOUNT_NAME_IN_USE, cmd)
+        account_id = cmd.account_id
+        if account_id is None:
+            account_id = self.next_account_id
+        elif type(account_id) is not int or not 0 < account_id <= MAX_ACCOUNT_ID:
+            return Result(ResultCode.INVALID_ACCOUNT_ID, cmd)
+        elif account_id in self.by_id:
+            return Result(ResultCode.ACCOUNT_ID_IN_USE, cmd)
+        ts = cmd.ts_ns if cmd.ts_ns is not None else clock()
+        account = Account(account_id, cmd.name, True, ts)
+        self.by_id[account_id] = account
+        self.by_name[cmd.name] = account
+        self.next_account_id = max(self.next_account_id, account_id + 1)
+        return Result(_OK, CreateAccount(cmd.name, account_id, ts), ts_ns=ts)
+
+    def add_key(self, cmd: AddKey, clock: Callable[[], int]) -> Result:
+        """Execute an AddKey: a key id and a secret's digest for an existing account."""
+
+        account = self.by_id.get(cmd.account_id) if type(cmd.account_id) is int else None
+        if account is None:
+            return Result(ResultCode.UNKNOWN_ACCOUNT if type(cmd.account_id) is int else ResultCode.INVALID_ACCOUNT_ID,
+                          cmd)
+        if not valid_key_id(cmd.key_id):
+            return Result(ResultCode.INVALID_KEY_ID, cmd)
+        if cmd.key_id in self.keys:
+            return Result(ResultCode.KEY_ID_IN_USE, cmd)
+        if not valid_digest(cmd.digest):
+            return Result(ResultCode.INVALID_KEY_DIGEST, cmd)
+        ts = cmd.ts_ns if cmd.ts_ns is not None else clock()
+        self.keys[cmd.key_id] = ApiKey(cmd.key_id, account.account_id, cmd.digest, KeyStatus.ACTIVE, ts)
+        account.key_ids.append(cmd.key_id)
+        return Result(_OK, AddKey(cmd.account_id, cmd.key_id, cmd.digest, ts), ts_ns=ts)
+
+    def set_key_status(self, cmd: SetKeyStatus) -> Result:
+        """Execute a SetKeyStatus; a revoked key stays revoked."""
+        key = self.keys.get(cmd.key_id) if type(cmd.key_id) is str else None
+        if key is None:
+            return Result(ResultCode.UNKNOWN_KEY, cmd)
+        status = KEY_STATUS_OF.get(cmd.status) if type(cmd.status) is str else None
+        if status is None:
+            return Result(ResultCode.INVALID_KEY_STATUS, cmd)
+        if key.status is KeyStatus.REVOKED:
+            return Result(ResultCode.KEY_REVOKED, cmd)
+        key.status = status
+        return Result(_OK, SetKeyStatus(cmd.key_id, status.value))
+
+    def set_account_status(self, cmd: SetAccountStatus) -> Result:
+        """Execute a SetAccountStatus."""
+        account = self.by_id.get(cmd.account_id) if type(cmd.account_id) is int else None
+        if account is None:
+            return Result(ResultCode.UNKNOWN_ACCOUNT, cmd)
+        if type(cmd.enabled) is not bool:
+            return Result(ResultCode.INVALID_COMMAND, cmd)
+        account.enabled = cmd.enabled
+        return Result(_OK, cmd)
 
     # ---- snapshots -----------------------------------------------------------
 

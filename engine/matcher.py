@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from engine import codec
 from engine.book import Trade
-from engine.accounts import KEY_STATUS_OF, Account, Accounts, ApiKey, KeyStatus, valid_digest, valid_key_id, valid_name
+from engine.accounts import Account, Accounts
 from engine.commands import (
     AddKey,
     Cancel,
@@ -116,9 +116,10 @@ class MatchingEngine(Queries):
         self._emitting = False  # any listener or handler registered
         self.journal = journal  # told of every executed command, stamped, in order
         self.accounts = Accounts()  # empty unless account commands are executed
+        accounts = self.accounts
         self._account_commands: dict[type, Callable[[Any], Result]] = {
-            CreateAccount: self._create_account, AddKey: self._add_key, SetKeyStatus: self._set_key_status,
-            SetAccountStatus: self._set_account_status,
+            CreateAccount: lambda cmd: accounts.create(cmd, self.clock), AddKey: lambda cmd: accounts.add_key(cmd, self.clock),
+            SetKeyStatus: accounts.set_key_status, SetAccountStatus: accounts.set_account_status,
         }
 
     # ---- SETUP -----------------------------------------------------------------
@@ -403,64 +404,6 @@ class MatchingEngine(Queries):
                                    level_lots, 0, ts))
 
     # ---- ACCOUNTS ------------------------------------------------------------------
-
-    def _create_account(self, cmd: CreateAccount) -> Result:
-        accounts = self.accounts
-        if not valid_name(cmd.name):
-            return Result(ResultCode.INVALID_ACCOUNT_NAME, cmd)
-        if cmd.name in accounts.by_name:
-            return Result(ResultCode.ACCOUNT_NAME_IN_USE, cmd)
-        account_id = cmd.account_id
-        if account_id is None:
-            account_id = accounts.next_account_id
-        elif type(account_id) is not int or not 0 < account_id <= MAX_UNITS:
-            return Result(ResultCode.INVALID_ACCOUNT_ID, cmd)
-        elif account_id in accounts.by_id:
-            return Result(ResultCode.ACCOUNT_ID_IN_USE, cmd)
-        ts = cmd.ts_ns if cmd.ts_ns is not None else self.clock()
-        account = Account(account_id, cmd.name, True, ts)
-        accounts.by_id[account_id] = account
-        accounts.by_name[cmd.name] = account
-        accounts.next_account_id = max(accounts.next_account_id, account_id + 1)
-        return Result(_OK, CreateAccount(cmd.name, account_id, ts), ts_ns=ts)
-
-    def _add_key(self, cmd: AddKey) -> Result:
-        accounts = self.accounts
-        account = accounts.by_id.get(cmd.account_id) if type(cmd.account_id) is int else None
-        if account is None:
-            return Result(ResultCode.UNKNOWN_ACCOUNT if type(cmd.account_id) is int else ResultCode.INVALID_ACCOUNT_ID,
-                          cmd)
-        if not valid_key_id(cmd.key_id):
-            return Result(ResultCode.INVALID_KEY_ID, cmd)
-        if cmd.key_id in accounts.keys:
-            return Result(ResultCode.KEY_ID_IN_USE, cmd)
-        if not valid_digest(cmd.digest):
-            return Result(ResultCode.INVALID_KEY_DIGEST, cmd)
-        ts = cmd.ts_ns if cmd.ts_ns is not None else self.clock()
-        accounts.keys[cmd.key_id] = ApiKey(cmd.key_id, account.account_id, cmd.digest, KeyStatus.ACTIVE, ts)
-        account.key_ids.append(cmd.key_id)
-        return Result(_OK, AddKey(cmd.account_id, cmd.key_id, cmd.digest, ts), ts_ns=ts)
-
-    def _set_key_status(self, cmd: SetKeyStatus) -> Result:
-        key = self.accounts.keys.get(cmd.key_id) if type(cmd.key_id) is str else None
-        if key is None:
-            return Result(ResultCode.UNKNOWN_KEY, cmd)
-        status = KEY_STATUS_OF.get(cmd.status) if type(cmd.status) is str else None
-        if status is None:
-            return Result(ResultCode.INVALID_KEY_STATUS, cmd)
-        if key.status is KeyStatus.REVOKED:
-            return Result(ResultCode.KEY_REVOKED, cmd)
-        key.status = status
-        return Result(_OK, SetKeyStatus(cmd.key_id, status.value))
-
-    def _set_account_status(self, cmd: SetAccountStatus) -> Result:
-        account = self.accounts.by_id.get(cmd.account_id) if type(cmd.account_id) is int else None
-        if account is None:
-            return Result(ResultCode.UNKNOWN_ACCOUNT, cmd)
-        if type(cmd.enabled) is not bool:
-            return Result(ResultCode.INVALID_COMMAND, cmd)
-        account.enabled = cmd.enabled
-        return Result(_OK, cmd)
 
     def authenticate(self, api_key: object) -> tuple[Account | None, str | None]:
         """The enabled account of an active key, and the key id (for logs); see :meth:`Accounts.authenticate`."""

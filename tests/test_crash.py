@@ -1,6 +1,7 @@
 """Crash test: a real server under load is killed with SIGKILL; nothing acknowledged is lost."""
 from __future__ import annotations
 
+import contextlib
 import gc
 import random
 import sqlite3
@@ -120,7 +121,7 @@ def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
 
     commands = journal_commands(tmp_path)
     # the journal opens with the demo accounts, and every order after them is one of theirs
-    assert [(type(c), getattr(c, "account_id")) for c in commands[:4]] == [
+    assert [(type(c), c.account_id) for c in commands[:4]] == [  # type: ignore[union-attr]
         (CreateAccount, accounts[0]), (AddKey, accounts[0]), (CreateAccount, accounts[1]), (AddKey, accounts[1])]
     assert all(isinstance(c, (Submit, Cancel)) and c.account in accounts for c in commands[4:])
     owner = {c.order_id: c.account for c in commands if isinstance(c, Submit)}
@@ -130,9 +131,13 @@ def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
     books, ref_trades = reference_books(commands)
     assert len(received) >= 50, "the subscriber saw too few trades to judge"
 
-    with server_process("--data-dir", str(tmp_path), "--fsync", "always", port=free_port()) as (url, _):
+    with server_process("--data-dir", str(tmp_path), "--fsync", "always", port=free_port()) as (url, _), \
+            contextlib.ExitStack() as stack:
         assert [demo_key(url, 0), demo_key(url, 1)] == keys  # the demo keys survived the crash
-        sessions = {k: signed_in(url, i) for i, k in enumerate(keys)}
+        sessions = {k: stack.enter_context(signed_in(url, i)) for i, k in enumerate(keys)}
+        first_key, first = acked[0]
+        other = sessions[keys[1 - keys.index(first_key)]]
+        assert other.get(f"{url}/order/{first['order_id']}", timeout=5).status_code == 404  # not the other's
         for k, a in acked:
             now = sessions[k].get(f"{url}/order/{a['order_id']}?symbol={a['symbol']}", timeout=5).json()
             assert (now["side"], now["order_type"], now["quantity"], now["price"]) == \
@@ -161,6 +166,22 @@ def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
             t = recovered[trade_id]
             assert (t["symbol"], Decimal(t["price"]), Decimal(t["quantity"]), t["maker_order_id"],
                     t["taker_order_id"]) == (symbol, price, qty, maker, taker), trade_id
+        # each account's fills are exactly the reference trades its orders took part in, in its role
+        for key, account in zip(keys, accounts):
+            fills: dict[int, str] = {}
+            before = None
+            for _ in range(100):
+                q = f"{url}/fills?limit=500" + (f"&before={before}" if before else "")
+                page = sessions[key].get(q, timeout=5).json()
+                fills.update((f["trade_id"], f["liquidity"]) for f in page["fills"])
+                before = page["next_before"]
+                if before is None:
+                    break
+            roles = {(True, False): "maker", (False, True): "taker", (True, True): "both"}  # (its maker, its taker)
+            expected = {trade_id: roles[(owner[maker] == account, owner[taker] == account)]
+                        for trade_id, (_, _, _, maker, taker) in enumerate(ref_trades, start=1)
+                        if account in (owner[maker], owner[taker])}
+            assert fills == expected, account
         # and every trade the subscriber saw before the kill was durable: it came back the same
         for t in received:
             same = recovered.get(t["trade_id"])

@@ -20,7 +20,7 @@ import psutil
 import pytest
 import requests
 
-from tests.servers import ROOT, free_port, wait_healthy
+from tests.servers import ROOT, free_port, signed_in, wait_healthy
 
 STRACE = shutil.which("strace")
 pytestmark = pytest.mark.skipif(STRACE is None and not os.environ.get("CI"), reason="strace is not installed")
@@ -68,7 +68,7 @@ def traced_orders(tmp_path: Path, prelude: str, orders: int = 25) -> tuple[int, 
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, proc, timeout_s=60)
-        with requests.Session() as http:
+        with signed_in(url) as http:  # demo-1's key on every order
             for i in range(orders):
                 r = http.post(f"{url}/order", json={"symbol": "BTC-USDT", "side": "buy" if i % 2 else "sell",
                                                     "order_type": "limit", "quantity": "0.1",

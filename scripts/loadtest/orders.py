@@ -100,40 +100,52 @@ class OrderMix:
 
 class LiveOrders:
     """The tester's own resting orders, learned from the answers, so that a cancel names a
-    live one. Add, fill and take are O(1); a take picks one at random and forgets it."""
+    live one, sent with the key of the account that placed it (another account's cancel
+    answers 404). Add, fill and take are O(1); a take picks one at random and forgets it."""
 
     def __init__(self, seed: int = 42) -> None:
         self.rng = random.Random(seed)
         self.ids: list[int] = []
-        self.where: dict[int, int] = {}                      # order_id -> index in ids
-        self.rest: dict[int, tuple[str, Decimal]] = {}       # order_id -> (symbol, remaining quantity)
+        self.where: dict[int, int] = {}                           # order_id -> index in ids
+        self.rest: dict[int, tuple[str, Decimal, int]] = {}       # order_id -> (symbol, remaining quantity, owner)
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def learn(self, answer: dict) -> None:
-        """Take in one POST /order answer: its own order if it rests, and what its trades filled."""
+    def learn(self, answer: dict, owner: int = 0) -> None:
+        """Take in one POST /order answer, sent by account ``owner`` (an index into the run's
+        accounts): its own order if it rests, and what its trades filled."""
         for trade in answer.get("trades", ()):
             maker = self.rest.get(trade["maker_order_id"])
             if maker is not None:
                 left = maker[1] - Decimal(trade["quantity"])
                 if left > 0:
-                    self.rest[trade["maker_order_id"]] = (maker[0], left)
+                    self.rest[trade["maker_order_id"]] = (maker[0], left, maker[2])
                 else:
                     self._forget(trade["maker_order_id"])
         if answer.get("status") in ("pending", "partially_filled") and answer.get("order_id") is not None:
             oid = answer["order_id"]
             self.where[oid] = len(self.ids)
             self.ids.append(oid)
-            self.rest[oid] = (answer["symbol"], Decimal(answer["remaining_quantity"]))
+            self.rest[oid] = (answer["symbol"], Decimal(answer["remaining_quantity"]), owner)
 
-    def take(self) -> tuple[str, int] | None:
+    def owner(self, oid: int) -> int | None:
+        """The account (index) that placed a resting order, or None if it does not rest."""
+        found = self.rest.get(oid)
+        return found[2] if found is not None else None
+
+    def take_owned(self) -> tuple[str, int, int] | None:
+        """A resting order to cancel, forgotten from now on: ``(symbol, order id, owner)``."""
         if not self.ids:
             return None
         oid = self.ids[self.rng.randrange(len(self.ids))]
-        symbol = self.rest[oid][0]
+        symbol, _, owner = self.rest[oid]
         self._forget(oid)
-        return symbol, oid
+        return symbol, oid, owner
+
+    def take(self) -> tuple[str, int] | None:
+        taken = self.take_owned()
+        return None if taken is None else (taken[0], taken[1])
 
     def _forget(self, oid: int) -> None:
         i = self.where.pop(oid)

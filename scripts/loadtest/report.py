@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from scripts.csvfile import write_rows
+from scripts.loadtest.accounts import Accounts
 from scripts.loadtest.runner import RunState
 from scripts.loadtest.stats import Latency
 
 
-def summarize(state: RunState, target: str, fanout: dict | None) -> dict[str, Any]:
+def summarize(state: RunState, target: str, fanout: dict | None, accounts: Accounts | None = None) -> dict[str, Any]:
     window = state.profile.duration_s or 1e-9
     out: dict[str, Any] = {
         "target": target,
@@ -42,6 +43,7 @@ def summarize(state: RunState, target: str, fanout: dict | None) -> dict[str, An
         "latency_from_intended": state.intended.summary(),
         "latency_from_send": state.actual.summary(),
         "histograms": {"from_intended": state.intended.encoded(), "from_send": state.actual.encoded()},
+        "accounts": accounts_summary(state, accounts),
     }
     if fanout is not None:
         hists = fanout.pop("_hist", {})
@@ -49,6 +51,20 @@ def summarize(state: RunState, target: str, fanout: dict | None) -> dict[str, An
         for name, hist in hists.items():
             out["histograms"][f"fanout_{name}"] = hist.encoded()
     return out
+
+
+def accounts_summary(state: RunState, accounts: Accounts | None) -> dict[str, Any]:
+    """How many accounts the run used, where their keys came from, and what each sent (never a key)."""
+    listed = accounts.accounts if accounts is not None else []
+    rows = []
+    for i, account in enumerate(listed):
+        def at(values: list[int]) -> int:
+            return values[i] if i < len(values) else 0
+
+        rows.append({**account.public(), "requests": at(state.account_sent), "cancels": at(state.account_cancels),
+                     "accepted": at(state.account_accepted), "rejected": at(state.account_rejected)})
+    return {"count": accounts.distinct if accounts is not None else 0, "keys": len(listed),
+            "source": accounts.source if accounts is not None else "none", "per_account": rows}
 
 
 # ---- thresholds ------------------------------------------------------------------

@@ -21,23 +21,34 @@ class RequestSpec:
     path: str
     bodies: list[bytes | None] | None = None  # cycled; None for a body-less request
     live: LiveOrders | None = None  # the order mix with cancels: where a body is None, cancel one of these
+    keys: list[bytes] = field(default_factory=list)  # per account, its key's header line; empty: no key sent
 
-    def request(self, i: int) -> tuple[str, bytes | None]:
-        """The path and body of request ``i``."""
+    def request(self, i: int) -> tuple[str, bytes | None, int | None]:
+        """The path and body of request ``i``, and the account (index into ``keys``) that sends it.
+
+        Requests go round-robin over the accounts, so that one account's orders meet the
+        others' in the book; a cancel goes with the key of the account whose order it is.
+        """
+        keys = self.keys
+        who = i % len(keys) if keys else None
         if not self.bodies:
-            return self.path, None
+            return self.path, None, who
         body = self.bodies[i % len(self.bodies)]
         if body is not None:
-            return self.path, body
-        victim = self.live.take() if self.live is not None else None
+            return self.path, body, who
+        victim = self.live.take_owned() if self.live is not None else None
         if victim is not None:
-            return "/cancel", b'{"symbol":"%s","order_id":%d}' % (victim[0].encode(), victim[1])
+            return ("/cancel", b'{"symbol":"%s","order_id":%d}' % (victim[0].encode(), victim[1]),
+                    victim[2] if keys else None)
         # nothing of ours rests yet: the next order in the pool instead, so the rate holds
         for k in range(1, len(self.bodies)):
             body = self.bodies[(i + k) % len(self.bodies)]
             if body is not None:
-                return self.path, body
+                return self.path, body, who
         raise ValueError("the request pool holds no orders")
+
+    def header(self, who: int | None) -> bytes:
+        return self.keys[who] if who is not None else b""
 
 
 @dataclass
@@ -63,6 +74,17 @@ class RunState:
     cancels_sent: int = 0
     answered_in_window: int = 0   # responses (any status) that arrived before t0 + the profile's duration
     sent_after_window: int = 0    # sends that only went out once the window had closed
+    # per account (index into the run's accounts): requests sent, cancels among them, answers 2xx and 4xx
+    account_sent: list[int] = field(default_factory=list)
+    account_cancels: list[int] = field(default_factory=list)
+    account_accepted: list[int] = field(default_factory=list)
+    account_rejected: list[int] = field(default_factory=list)
+
+    def use_accounts(self, count: int) -> None:
+        self.account_sent = [0] * count
+        self.account_cancels = [0] * count
+        self.account_accepted = [0] * count
+        self.account_rejected = [0] * count
 
     @property
     def window_end(self) -> float:
@@ -77,18 +99,20 @@ class RunState:
 
 
 def _classify(state: RunState, status: int, body: bytes, row: Second, intended: float, track_orders: bool,
-              live: LiveOrders | None) -> None:
+              live: LiveOrders | None, who: int | None = None) -> None:
     out = state.outcomes
     if 200 <= status < 300:
         out.accepted += 1
         row.accepted += 1
+        if who is not None and who < len(state.account_accepted):
+            state.account_accepted[who] += 1
         if track_orders or live is not None:
             try:
                 data = json.loads(body)
             except ValueError:
                 return
             if live is not None and "remaining_quantity" in data:  # an order's answer, not a cancel's
-                live.learn(data)
+                live.learn(data, who or 0)
             if not track_orders:
                 return
             oid = data.get("order_id")
@@ -103,6 +127,8 @@ def _classify(state: RunState, status: int, body: bytes, row: Second, intended: 
     elif 400 <= status < 500:
         out.rejected += 1
         row.rejected += 1
+        if who is not None and who < len(state.account_rejected):
+            state.account_rejected[who] += 1
         try:
             code = json.loads(body).get("reason") or json.loads(body).get("error_code") or str(status)
         except (ValueError, AttributeError):
@@ -115,15 +141,20 @@ def _classify(state: RunState, status: int, body: bytes, row: Second, intended: 
 
 async def _one(state: RunState, conn: HttpConnection, spec: RequestSpec, i: int, intended: float, track: bool) -> None:
     loop = asyncio.get_running_loop()
-    path, body = spec.request(i)
+    path, body, who = spec.request(i)
+    counted = who is not None and who < len(state.account_sent)
     if path != spec.path:
         state.cancels_sent += 1
-    raw = conn.build(spec.method, path, body)
+        if counted:
+            state.account_cancels[who] += 1  # type: ignore[index]
+    raw = conn.build(spec.method, path, body, spec.header(who))
     sent_at: float | None = None
     try:
         await conn.send(raw)
         sent_at = loop.time()
         state.sent += 1
+        if counted:
+            state.account_sent[who] += 1  # type: ignore[index]
         state.in_flight += 1
         lag = sent_at - intended
         if lag > LATE_S and state.model == "open":
@@ -162,7 +193,7 @@ async def _one(state: RunState, conn: HttpConnection, spec: RequestSpec, i: int,
     state.intended.record_s(done - intended)
     state.actual.record_s(done - sent_at)
     row.latency.record_s(done - intended)
-    _classify(state, status, answer, row, intended, track and path == spec.path, spec.live)
+    _classify(state, status, answer, row, intended, track and path == spec.path, spec.live, who)
 
 
 async def run_open(state: RunState, base_url: str, spec: RequestSpec, timeout_s: float, track_orders: bool,
