@@ -135,7 +135,6 @@ class Accounts:
 
     def create(self, cmd: CreateAccount, clock: Callable[[], int]) -> Result:
         """Execute a CreateAccount: a new account with a unique name (its id from the command, else the next)."""
-
         if not valid_name(cmd.name):
             return Result(ResultCode.INVALID_ACCOUNT_NAME, cmd)
         if cmd.name in self.by_name:
@@ -156,7 +155,6 @@ class Accounts:
 
     def add_key(self, cmd: AddKey, clock: Callable[[], int]) -> Result:
         """Execute an AddKey: a key id and a secret's digest for an existing account."""
-
         account = self.by_id.get(cmd.account_id) if type(cmd.account_id) is int else None
         if account is None:
             return Result(ResultCode.UNKNOWN_ACCOUNT if type(cmd.account_id) is int else ResultCode.INVALID_ACCOUNT_ID,
