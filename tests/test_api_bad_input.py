@@ -17,11 +17,23 @@ def books(client) -> list:  # type: ignore[no-untyped-def]
     return out
 
 
-@pytest.fixture
-def seeded(client):  # type: ignore[no-untyped-def]
+@pytest.fixture(params=["with a key", "without a key"])
+def seeded(client, request):  # type: ignore[no-untyped-def]
+    """Two resting orders; then the table runs signed in, and again with no key at all."""
     assert client.post("/order", json={**GOOD, "price": "29000", "client_order_id": "seed"}).status_code == 200
     assert client.post("/order", json={**GOOD, "side": "sell", "price": "31000"}).status_code == 200
+    if request.param == "without a key":
+        del client.environ_base["HTTP_X_API_KEY"]
     return client
+
+
+def refused(client, r, *statuses: int) -> None:  # type: ignore[no-untyped-def]
+    """A refusal with a clear body: one of ``statuses`` signed in; without a key, 401 before the body is read."""
+    if "HTTP_X_API_KEY" in client.environ_base:
+        assert r.status_code in statuses, (r.status_code, r.data[:200])
+    else:
+        assert r.status_code == 401 and r.json["error_code"] == "UNAUTHENTICATED", (r.status_code, r.data[:200])
+    assert {"error", "error_code", "reason"} <= set(r.json) and len(r.json["error"]) > 5
 
 
 def with_(**kw: object) -> dict:
@@ -54,8 +66,7 @@ def test_raw_bodies(seeded, path: str, name: str, raw, ctype) -> None:  # type: 
     before = books(seeded)
     headers = {"Content-Type": ctype} if ctype else {}
     r = seeded.post(path, data=raw, headers=headers)
-    assert 400 <= r.status_code < 500, (r.status_code, r.data[:200])
-    assert {"error", "error_code", "reason"} <= set(r.json)
+    refused(seeded, r, *range(400, 500))
     assert books(seeded) == before
 
 
@@ -63,7 +74,8 @@ def test_huge_body_is_413(seeded) -> None:  # type: ignore[no-untyped-def]
     before = books(seeded)
     body = json.dumps(with_(client_order_id="x" * 70_000))
     r = seeded.post("/order", data=body, content_type="application/json")
-    assert r.status_code == 413 and r.json["error_code"] == "PAYLOAD_TOO_LARGE"
+    refused(seeded, r, 413)
+    assert r.status_code == 401 or r.json["error_code"] == "PAYLOAD_TOO_LARGE"
     assert books(seeded) == before
 
 
@@ -84,8 +96,7 @@ FIELD_CASES = [
 def test_order_fields(seeded, body: dict) -> None:  # type: ignore[no-untyped-def]
     before = books(seeded)
     r = seeded.post("/order", json=body)
-    assert r.status_code in (400, 404), (r.status_code, r.json)
-    assert {"error", "error_code", "reason"} <= set(r.json) and len(r.json["error"]) > 5
+    refused(seeded, r, 400, 404)
     assert books(seeded) == before
 
 
@@ -101,8 +112,7 @@ CANCEL_CASES = [
 def test_cancel_fields(seeded, body: dict) -> None:  # type: ignore[no-untyped-def]
     before = books(seeded)
     r = seeded.post("/cancel", json=body)
-    assert r.status_code in (400, 404), (r.status_code, r.json)
-    assert {"error", "error_code", "reason"} <= set(r.json)
+    refused(seeded, r, 400, 404)
     assert books(seeded) == before
 
 

@@ -121,7 +121,7 @@ def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
 
     commands = journal_commands(tmp_path)
     # the journal opens with the demo accounts, and every order after them is one of theirs
-    assert [(type(c), c.account_id) for c in commands[:4]] == [  # type: ignore[union-attr]
+    assert [(type(c), c.account_id) for c in commands[:4]] == [
         (CreateAccount, accounts[0]), (AddKey, accounts[0]), (CreateAccount, accounts[1]), (AddKey, accounts[1])]
     assert all(isinstance(c, (Submit, Cancel)) and c.account in accounts for c in commands[4:])
     owner = {c.order_id: c.account for c in commands if isinstance(c, Submit)}

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-import requests
 
 from tests.servers import ROOT, free_port, signed_in, wait_healthy
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scripts.loadtest import profiles
+from scripts.loadtest.accounts import AccountError, Accounts, needs_key, resolve
 from scripts.loadtest.fanout import FanOut
 from scripts.loadtest.http import HttpConnection, HttpError
 from scripts.loadtest.orders import LiveOrders, OrderMix, parse_mix, symbol_info
@@ -47,7 +49,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", action="store_true", help="write report files (JSON, CSV, PNG, .hgrm)")
     p.add_argument("--report-dir", default=None, help="where reports go (default reports/loadtest-<time>)")
     p.add_argument("--quiet", action="store_true", help="no live progress")
+    add_account_options(p)
     return p
+
+
+def add_account_options(p: argparse.ArgumentParser) -> None:
+    """--api-key / --accounts / --admin-key, shared with the monitor."""
+    g = p.add_argument_group("accounts", "order entry needs an API key; requests go round-robin over the accounts, "
+                                         "so that their orders trade with each other (default: the demo accounts "
+                                         "of a server on loopback, from GET /demo/keys)")
+    g.add_argument("--api-key", action="append", default=[], metavar="KEY",
+                   help="an account's API key; repeat for more accounts")
+    g.add_argument("--accounts", type=int, default=None, metavar="N",
+                   help="create N accounts (loadtest-<run id>-<i>) through the admin surface before the run")
+    g.add_argument("--admin-key", default=os.environ.get("ME_ADMIN_KEY"), metavar="K",
+                   help="the server's admin key, for --accounts (default: $ME_ADMIN_KEY)")
+
+
+def check_account_options(args: argparse.Namespace) -> None:
+    """Errors of the options alone (exit 2), before anything is sent."""
+    if args.api_key and args.accounts is not None:
+        raise ValueError("give --api-key or --accounts, not both")
+    if args.accounts is not None:
+        if args.accounts < 1:
+            raise ValueError(f"--accounts must be at least 1, not {args.accounts}")
+        if not args.admin_key:
+            raise ValueError("--accounts needs the server's admin key: --admin-key K (or ME_ADMIN_KEY)")
+
+
+async def accounts_for(args: argparse.Namespace, path: str) -> Accounts:
+    """The run's accounts: given keys, created ones, or the demo accounts (when ``path`` needs a key)."""
+    return await resolve(args.url, getattr(args, "api_key", None), getattr(args, "accounts", None),
+                         getattr(args, "admin_key", None), needed=needs_key(path))
 
 
 def make_profile(args: argparse.Namespace) -> profiles.Profile:
@@ -78,10 +111,12 @@ async def _get_json(base: str, path: str) -> Any:
     return json.loads(body)
 
 
-async def prepare(args: argparse.Namespace) -> tuple[RequestSpec, list[str]]:
+async def prepare(args: argparse.Namespace, accounts: Accounts | None = None) -> tuple[RequestSpec, list[str]]:
+    """The requests to send, and the symbols they trade; ``accounts``' keys go round-robin with them."""
+    keys = [a.header() for a in accounts.accounts] if accounts is not None else []
     method, _, path = args.request.partition(" ")
     if method.upper() != "POST" or path != "/order":
-        return RequestSpec(method.upper(), path or "/"), []
+        return RequestSpec(method.upper(), path or "/", keys=keys), []
     listing = await _get_json(args.url, "/symbols")
     wanted = [s.strip() for s in args.symbols.split(",")] if args.symbols else listing["symbols"]
     infos = []
@@ -94,7 +129,7 @@ async def prepare(args: argparse.Namespace) -> tuple[RequestSpec, list[str]]:
     weights = parse_mix(args.mix)
     mix = OrderMix(infos, weights, seed=args.seed)
     live = LiveOrders(args.seed) if weights.get("cancel", 0) > 0 else None
-    return RequestSpec("POST", "/order", mix.pool(20_000), live), [i.symbol for i in infos]
+    return RequestSpec("POST", "/order", mix.pool(20_000), live, keys), [i.symbol for i in infos]
 
 
 class Progress:
@@ -154,6 +189,12 @@ def print_summary(summary: dict[str, Any]) -> None:
                                                                  ("p50_ms", "p90_ms", "p99_ms", "p99.9_ms", "max_ms")],
                           str(d.get("count", 0)))
     console.print(table)
+    acc = summary.get("accounts") or {}
+    if acc.get("keys"):
+        source = {"api-key": "from --api-key", "created": "created for this run", "demo": "the server's demo accounts"}
+        console.print(f"accounts: {acc['count']} ({source.get(acc['source'], acc['source'])}): " + ", ".join(
+            f"{a['name'] or 'key ' + a['key_id']} {a['requests']} requests"
+            + (f" ({a['cancels']} cancels)" if a["cancels"] else "") for a in acc["per_account"]))
     console.print(f"outcomes: accepted {out['accepted']}, rejected {out['rejected']} {out['reject_codes'] or ''}, "
                   f"rate-limited {out['rate_limited']}, errors {out['errors']} (5xx {out['server_errors']}, "
                   f"timeouts {out['timeouts']}, connection {out['connection_errors']})")
@@ -167,8 +208,10 @@ def print_summary(summary: dict[str, Any]) -> None:
 
 async def run(args: argparse.Namespace) -> tuple[dict[str, Any], RunState]:
     profile = make_profile(args)
-    spec, symbols = await prepare(args)
+    accounts = await accounts_for(args, args.request.partition(" ")[2] or "/")
+    spec, symbols = await prepare(args, accounts)
     state = RunState(args.model, profile, args.connections, live=spec.live)
+    state.use_accounts(len(accounts))
     loop = asyncio.get_running_loop()
     fan = None
     if args.subscribers > 0:
@@ -184,7 +227,7 @@ async def run(args: argparse.Namespace) -> tuple[dict[str, Any], RunState]:
     if fan is not None:
         await fan.stop()
         fan_result = fan.analyse(state.orders, state.trade_ids)
-    return summarize(state, f"{spec.method} {args.url}{spec.path}", fan_result), state
+    return summarize(state, f"{spec.method} {args.url}{spec.path}", fan_result, accounts), state
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -192,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         thresholds = [parse_threshold(t) for t in args.threshold]
         make_profile(args)
+        check_account_options(args)
         if urlsplit(args.url).scheme not in ("http", "https"):
             raise ValueError(f"--url must start with http:// or https://, not {args.url!r}")
     except ValueError as exc:
@@ -199,6 +243,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         summary, state = asyncio.run(run(args))
+    except AccountError as exc:
+        print(f"error: no accounts to run with at {args.url}: {exc}", file=sys.stderr)
+        return EXIT_SETUP
     except (HttpError, OSError, ValueError, asyncio.TimeoutError) as exc:
         print(f"error: could not run against {args.url}: {exc}", file=sys.stderr)
         return EXIT_SETUP

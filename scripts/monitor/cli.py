@@ -4,6 +4,9 @@ monitor        sample the server process and its /metrics for --duration seconds
 comprehensive  run a suite of load scenarios (with cool-downs) while sampling; one timeline
 burst          write --burst-requests orders at once, pipelined over --connections connections, while sampling
 profile        a steady load while sampling fast: CPU time and memory per order
+
+The modes that send orders need API keys: --api-key (repeatable), --accounts N --admin-key K, or by
+default the demo accounts of a server on loopback; orders go round-robin over the accounts.
 """
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from scripts.loadtest.accounts import AccountError, Accounts
+from scripts.loadtest.http import HttpError
 from scripts.monitor.process import ProcessNotFound, ProcessSampler, find_process
 from scripts.monitor.recorder import Recorder
 
@@ -37,7 +42,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cooldown", type=float, default=5.0, help="comprehensive: seconds between scenarios")
     p.add_argument("--burst-requests", type=int, default=500, help="burst: orders written at once (pipelined over --connections)")
     p.add_argument("--connections", type=int, default=16)
+    from scripts.loadtest.cli import add_account_options
+
+    add_account_options(p)
     return p
+
+
+def resolve_accounts(args: argparse.Namespace) -> Accounts:
+    """The accounts the order-sending modes use, resolved once for every scenario."""
+    from scripts.loadtest.cli import accounts_for, check_account_options
+
+    try:
+        check_account_options(args)
+    except ValueError as exc:
+        raise AccountError(str(exc)) from None
+    return asyncio.run(accounts_for(args, "/order"))
 
 
 def loadtest_series(report_dir: str | None) -> list[dict] | None:
@@ -54,23 +73,25 @@ def loadtest_series(report_dir: str | None) -> list[dict] | None:
     return rows
 
 
-def _loadtest(url: str, out: Path, *args: str) -> dict[str, Any]:
+def _loadtest(url: str, out: Path, accounts: Accounts, *args: str) -> dict[str, Any]:
     from scripts.loadtest.cli import main as loadtest_main
 
-    code = loadtest_main(["--url", url, "--quiet", "--report-dir", str(out), *args])
+    keys = [arg for a in accounts.accounts for arg in ("--api-key", a.api_key)]
+    code = loadtest_main(["--url", url, "--quiet", "--report-dir", str(out), *keys, *args])
     summary = json.loads((out / "summary.json").read_text()) if (out / "summary.json").exists() else {}
     return {"exit_code": code, "achieved_rate": summary.get("achieved_rate"),
             "latency_ms": summary.get("latency_from_intended"), "outcomes": summary.get("outcomes"),
             "report_dir": str(out)}
 
 
-async def _burst(url: str, n: int, connections: int) -> dict[str, Any]:
+async def _burst(url: str, n: int, connections: int, accounts: Accounts) -> dict[str, Any]:
     """Send ``n`` orders at the same instant: each of ``connections`` connections writes its
-    share in one go (HTTP pipelining), then reads the answers as they come."""
+    share in one go (HTTP pipelining), then reads the answers as they come.  The orders go
+    round-robin over ``accounts``, each with its account's key."""
     from scripts.loadtest.cli import prepare
-    from scripts.loadtest.http import HttpConnection, HttpError
+    from scripts.loadtest.http import HttpConnection
 
-    spec, _ = await prepare(argparse.Namespace(url=url, request="POST /order", symbols=None, mix=None, seed=7))
+    spec, _ = await prepare(argparse.Namespace(url=url, request="POST /order", symbols=None, mix=None, seed=7), accounts)
     conns = [HttpConnection(url, 10) for _ in range(max(1, min(connections, n)))]
     shares = [list(range(k, n, len(conns))) for k in range(len(conns))]
     latencies: list[float] = []
@@ -91,7 +112,8 @@ async def _burst(url: str, n: int, connections: int) -> dict[str, Any]:
 
     async def worker(conn: HttpConnection, share: list[int]) -> None:
         try:
-            await conn.send(b"".join(conn.build("POST", "/order", spec.request(i)[1]) for i in share))
+            requests = [spec.request(i) for i in share]
+            await conn.send(b"".join(conn.build("POST", path, body, spec.header(who)) for path, body, who in requests))
             for answered in range(len(share)):
                 try:
                     status, _ = await conn.receive()
@@ -109,7 +131,8 @@ async def _burst(url: str, n: int, connections: int) -> dict[str, Any]:
     return {"requests": n, "connections": connections, "elapsed_s": round(elapsed, 3),
             "throughput_per_s": round(n / elapsed, 1) if elapsed else None, "status_codes": codes,
             "p50_completion_ms": round(latencies[len(latencies) // 2] * 1000, 2) if latencies else None,
-            "last_completion_ms": round(latencies[-1] * 1000, 2) if latencies else None}
+            "last_completion_ms": round(latencies[-1] * 1000, 2) if latencies else None,
+            "accounts": len(accounts)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,10 +145,23 @@ def main(argv: list[str] | None = None) -> int:
     except ProcessNotFound as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    accounts = Accounts("none", [])
+    if args.mode != "monitor":  # the modes that send orders
+        try:
+            accounts = resolve_accounts(args)
+        except AccountError as exc:
+            print(f"error: no accounts to send orders with at {args.url}: {exc}", file=sys.stderr)
+            return 2
+        except (HttpError, OSError, ValueError) as exc:
+            print(f"error: could not reach {args.url}: {exc}", file=sys.stderr)
+            return 2
     print(f"monitoring PID {proc.pid} ({' '.join(proc.cmdline())[:100]})")
     rec = Recorder(ProcessSampler(proc), args.url, args.interval)
     out = Path(args.out_dir or f"reports/monitor-{args.mode}-{time.strftime('%Y%m%d-%H%M%S')}")
     extra: dict[str, Any] = {"mode": args.mode, "pid": proc.pid}
+    if accounts.accounts:
+        extra["accounts"] = {"count": accounts.distinct, "source": accounts.source,
+                             "list": [a.public() for a in accounts.accounts]}
 
     if args.mode == "monitor":
         rec.run(args.duration)
@@ -144,20 +180,21 @@ def main(argv: list[str] | None = None) -> int:
                 results = {}
                 for name, sargs in scenarios:
                     rec.mark(name)
-                    results[name] = _loadtest(args.url, out / f"loadtest-{name}", "--connections", str(args.connections), *sargs)
+                    results[name] = _loadtest(args.url, out / f"loadtest-{name}", accounts,
+                                              "--connections", str(args.connections), *sargs)
                     rec.mark("cool-down")
                     time.sleep(args.cooldown)
                 extra["scenarios"] = results
             elif args.mode == "burst":
                 rec.mark("burst")
-                extra["burst"] = asyncio.run(_burst(args.url, args.burst_requests, args.connections))
+                extra["burst"] = asyncio.run(_burst(args.url, args.burst_requests, args.connections, accounts))
                 time.sleep(2.0)
             elif args.mode == "profile":
                 before = rec.sampler.proc.cpu_times()
                 rss_before = rec.sampler.proc.memory_info().rss
                 rec.mark("steady load")
-                result = _loadtest(args.url, out / "loadtest-profile", "--rate", str(args.rate), "--duration", str(args.scenario_duration),
-                                   "--connections", str(args.connections))
+                result = _loadtest(args.url, out / "loadtest-profile", accounts, "--rate", str(args.rate),
+                                   "--duration", str(args.scenario_duration), "--connections", str(args.connections))
                 after = rec.sampler.proc.cpu_times()
                 cpu_s = (after.user + after.system) - (before.user + before.system)
                 done = (result.get("outcomes") or {}).get("total") or 0
