@@ -1,5 +1,11 @@
 // Matching engine dashboard. Plain DOM: every value from the server or the user is
 // written with textContent, never parsed as HTML.
+//
+// Accounts: private requests carry the API key in the X-API-Key header, and the Socket.IO
+// connection in its auth payload; the key is kept in sessionStorage (this tab, until it is
+// closed), never in a URL or in localStorage. On load the page uses the key it kept, else
+// signs in as the first demo account the server hands out (GET /demo/keys: only a server on
+// a loopback address does, to a local browser); "Use another key" takes a pasted one.
 (function () {
   "use strict";
 
@@ -10,8 +16,15 @@
     FOK_NOT_FILLABLE: "the book could not fill the whole fill-or-kill order at once"
   };
   var MAX_PRICES = 300;
-  var STORE_KEY = "matching-engine.my-orders";
+  var MAX_MY_ORDERS = 200;
   var LIVE = { pending: true, partially_filled: true };
+  var RANK = { pending: 0, partially_filled: 1, filled: 2, cancelled: 2, rejected: 2 };  // a status never goes back
+  var ORDER_FIELDS = ["order_id", "client_order_id", "symbol", "side", "order_type", "price", "quantity",
+                      "filled_quantity", "remaining_quantity", "status", "reject_reason"];
+  var KEY_ITEM = "matching-engine.api-key";          // sessionStorage only
+  var ACCOUNT_ITEM = "matching-engine.account";      // {name, demo}: how to sign in again if the key is refused
+  var SIGNED_OUT_ITEM = "matching-engine.signed-out"; // the user signed out: do not sign in by itself
+  var OLD_STORE_KEY = "matching-engine.my-orders";   // what an earlier version kept in localStorage
 
   var state = {
     symbols: {},          // symbol -> rules from /symbols
@@ -20,9 +33,15 @@
     prices: [],           // recent trade prices of the symbol on screen, oldest first
     tradeCount: 0,
     orderCount: 0,
-    myOrders: new Map(),  // order_id -> order (this browser's orders)
-    orderRooms: new Set(),
-    socket: null
+    myOrders: new Map(),  // order_id -> order of the signed-in account
+    socket: null,
+    key: null,            // the API key in use, or null when signed out
+    account: null,        // GET /account of that key
+    demo: false,          // whether the key is a demo account's
+    demoAccounts: [],     // [{account_id, name, api_key}] from GET /demo/keys
+    session: 0,           // bumped at every sign-in and sign-out: answers for an older one are dropped
+    attempt: 0,           // the newest sign-in attempt: an older one that answers late is ignored
+    retryTimer: null
   };
 
   function $(id) { return document.getElementById(id); }
@@ -94,17 +113,35 @@
 
   // ---- REST ----
 
-  function api(method, path, body) {
-    var opts = { method: method, headers: {} };
+  function api(method, path, body, key) {
+    // `key`: the API key for a private endpoint, sent in a header (never in the URL)
+    var opts = { method: method, headers: {}, cache: "no-store" };
+    if (key) opts.headers["X-API-Key"] = key;
     if (body !== undefined) {
       opts.headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(body);
     }
     return fetch(path, opts).then(function (resp) {
+      var retryAfter = Number(resp.headers.get("Retry-After")) || 0;
       return resp.json().catch(function () { return { error: "The server answered " + resp.status + "." }; })
-        .then(function (data) { return { ok: resp.ok, status: resp.status, data: data }; });
+        .then(function (data) { return { ok: resp.ok, status: resp.status, data: data, retryAfter: retryAfter }; });
     }, function () {
-      return { ok: false, status: 0, data: { error: "The server cannot be reached." } };
+      return { ok: false, status: 0, data: { error: "The server cannot be reached." }, retryAfter: 0 };
+    });
+  }
+
+  function privateApi(method, path, body) {
+    // A request of the signed-in account. `stale`: the account changed while it was on its way,
+    // so its answer belongs to another account and must not be shown as this one's.
+    var session = state.session;
+    if (!state.key) {
+      return Promise.resolve({ ok: false, status: 401, stale: false,
+                               data: { error: "Not signed in", error_code: "UNAUTHENTICATED", reason: "NOT_SIGNED_IN" } });
+    }
+    return api(method, path, body, state.key).then(function (r) {
+      r.stale = session !== state.session;
+      if (r.status === 401 && !r.stale) keyRefused(r.data);
+      return r;
     });
   }
 
@@ -225,19 +262,26 @@
     });
   }
 
-  // ---- my orders ----
+  // ---- my orders (GET /orders, then the private order events) ----
 
-  function saveMyOrders() {
-    var list = [];
-    state.myOrders.forEach(function (o) { list.push({ order_id: o.order_id, symbol: o.symbol }); });
-    try { localStorage.setItem(STORE_KEY, JSON.stringify(list.slice(-50))); } catch (e) { /* private mode */ }
+  function mergeOrder(known, update) {
+    // Answers and events can arrive out of order: a status never goes back (a late "accepted"
+    // event does not reopen a filled order) and the filled quantity never shrinks.
+    var out = known ? Object.assign({}, known) : {};
+    var older = false;
+    if (known && update.status && RANK[update.status] < RANK[known.status]) older = true;
+    if (known && DECIMAL.test(update.filled_quantity || "") && DECIMAL.test(known.filled_quantity || "") &&
+        compare(update.filled_quantity, known.filled_quantity) < 0) older = true;
+    ORDER_FIELDS.forEach(function (f) {
+      if (update[f] === undefined) return;
+      if (older && (f === "status" || f === "filled_quantity" || f === "remaining_quantity")) return;
+      out[f] = update[f];
+    });
+    return out;
   }
 
   function rememberOrder(o) {
-    var known = state.myOrders.get(o.order_id) || {};
-    state.myOrders.set(o.order_id, Object.assign(known, o));
-    watchOrders(o.symbol);
-    saveMyOrders();
+    state.myOrders.set(o.order_id, mergeOrder(state.myOrders.get(o.order_id), o));
     renderMyOrders();
   }
 
@@ -245,15 +289,15 @@
     var tbody = $("my-orders");
     tbody.textContent = "";
     var orders = Array.from(state.myOrders.values()).sort(function (a, b) { return b.order_id - a.order_id; });
-    orders.slice(0, 50).forEach(function (o) {
+    orders.slice(0, MAX_MY_ORDERS).forEach(function (o) {
       var row = el("tr");
       row.dataset.orderId = String(o.order_id);
       row.appendChild(el("td", null, o.order_id));
       row.appendChild(el("td", null, o.client_order_id || ""));
       row.appendChild(el("td", null, o.symbol));
-      row.appendChild(el("td", o.side, o.side + " " + o.order_type));
+      row.appendChild(el("td", o.side, o.side + " " + (o.order_type || "")));
       row.appendChild(el("td", null, o.price || "market"));
-      row.appendChild(el("td", null, (o.filled_quantity || "0") + " / " + o.quantity));
+      row.appendChild(el("td", null, (o.filled_quantity || "0") + " / " + (o.quantity || "?")));
       row.appendChild(el("td", "status", o.status));
       var cell = el("td");
       if (LIVE[o.status]) {
@@ -268,37 +312,42 @@
     });
   }
 
-  function onOrderEvent(e) {
-    var mine = state.myOrders.get(e.order_id);
-    if (!mine) return;
-    if (e.status) mine.status = e.status;
-    if (e.filled_quantity !== undefined) mine.filled_quantity = e.filled_quantity;
-    if (e.remaining_quantity !== undefined) mine.remaining_quantity = e.remaining_quantity;
-    renderMyOrders();
+  function fetchOrder(orderId, symbol) {
+    return privateApi("GET", "/order/" + encodeURIComponent(orderId) + "?symbol=" + encodeURIComponent(symbol))
+      .then(function (r) { if (r.ok && !r.stale) rememberOrder(r.data); });
   }
 
-  function refreshMyOrders() {
-    state.myOrders.forEach(function (o) {
-      if (o.status && !LIVE[o.status]) return;
-      api("GET", "/order/" + encodeURIComponent(o.order_id) + "?symbol=" + encodeURIComponent(o.symbol)).then(function (r) {
-        if (r.ok) rememberOrder(r.data);
-      });
-    });
+  function onOrderEvent(e) {
+    // The private feed delivers the signed-in account's events only (the server filters by account).
+    if (!e || typeof e.order_id !== "number") return;
+    if (state.myOrders.has(e.order_id) || e.event_type === "accepted") {
+      rememberOrder(e);  // an accepted event carries the whole order: placed elsewhere (REST, another tab)
+    } else {
+      fetchOrder(e.order_id, e.symbol);  // news of an order not listed yet: ask for all of it
+    }
   }
 
   function loadMyOrders() {
-    var saved = [];
-    try { saved = JSON.parse(localStorage.getItem(STORE_KEY) || "[]"); } catch (e) { saved = []; }
-    saved.forEach(function (s) {
-      if (typeof s.order_id !== "number" || typeof s.symbol !== "string") return;
-      api("GET", "/order/" + s.order_id + "?symbol=" + encodeURIComponent(s.symbol)).then(function (r) {
-        if (r.ok) rememberOrder(r.data);
+    // The account's open orders, newest first. Orders listed as open that are no longer in the
+    // answer finished meanwhile (while offline, say): each is asked for once to show how.
+    if (!state.key) return;
+    var session = state.session;
+    privateApi("GET", "/orders?status=open&limit=" + MAX_MY_ORDERS).then(function (r) {
+      if (r.stale || session !== state.session) return;
+      if (!r.ok) { if (r.status !== 401) setMessage($("mine-message"), describeError(r.data), false); return; }
+      var open = new Set();
+      r.data.orders.forEach(function (o) { open.add(o.order_id); rememberOrder(o); });
+      state.myOrders.forEach(function (o) {
+        if (LIVE[o.status] && !open.has(o.order_id)) fetchOrder(o.order_id, o.symbol);
       });
+      renderMyOrders();
     });
   }
 
   function cancelOrder(orderId, symbol, messageNode) {
-    return api("POST", "/cancel", { symbol: symbol, order_id: orderId }).then(function (r) {
+    if (!state.key) { setMessage(messageNode, "Not signed in: sign in to cancel your orders.", false); return Promise.resolve(); }
+    return privateApi("POST", "/cancel", { symbol: symbol, order_id: orderId }).then(function (r) {
+      if (r.stale) return;
       if (r.ok) {
         setMessage(messageNode, "Order " + orderId + " cancelled.", true);
         if (state.myOrders.has(orderId)) rememberOrder(r.data);
@@ -318,12 +367,6 @@
     if (state.socket && state.socket.connected) state.socket.emit("unsubscribe", { type: type, symbol: symbol });
   }
 
-  function watchOrders(symbol) {
-    if (state.orderRooms.has(symbol)) return;
-    state.orderRooms.add(symbol);
-    subscribe("orders", symbol);
-  }
-
   function setConnection(up, text) {
     var node = $("conn");
     node.className = "conn " + (up ? "up" : "down");
@@ -337,36 +380,294 @@
     $("stale-note").textContent = stale ? "Offline: the book and charts show the last state received." : "";
   }
 
+  function closeSocket() {
+    clearTimeout(state.retryTimer);
+    var old = state.socket;
+    state.socket = null;  // first: the old socket's handlers see they are no longer current
+    if (old) old.disconnect();
+  }
+
   function connectSocket() {
+    // One connection per sign-in: the key goes in the connect packet's auth (not in the URL), and
+    // the private orders feed then carries this account's order events only.
+    closeSocket();
     if (typeof io !== "function") { setConnection(false, "no Socket.IO client"); return; }
-    var socket = io("/market", { transports: ["websocket", "polling"], reconnectionDelayMax: 3000 });
+    var opts = { transports: ["websocket", "polling"], reconnectionDelayMax: 3000, forceNew: true };
+    if (state.key) opts.auth = { api_key: state.key };
+    var socket = io("/market", opts);
     state.socket = socket;
+    function current() { return state.socket === socket; }
     socket.on("connect", function () {
+      if (!current()) return;
       setConnection(true, "live");
       // After a (re)connect the server has forgotten us: subscribe again and take fresh state.
       state.book.sequence = -1;
       subscribe("l2_updates", state.symbol);
       subscribe("trades", state.symbol);
-      var rooms = Array.from(state.orderRooms);
-      state.orderRooms.clear();
-      rooms.concat([state.symbol]).forEach(watchOrders);
+      if (state.key) {
+        subscribe("orders");  // no symbol: the account's orders in every symbol
+        loadMyOrders();       // and what happened while the feed was not there
+      }
       refreshBook();
-      refreshMyOrders();
+      ping();
     });
-    socket.on("disconnect", function () { setConnection(false, "reconnecting…"); });
-    socket.on("connect_error", function () { setConnection(false, "offline, retrying…"); });
-    socket.on("l2_update", function (snap) { applyBook(snap, false); });
-    socket.on("trade", function (t) { addTrade(t, true); });
-    socket.on("order_event", onOrderEvent);
+    socket.on("disconnect", function () { if (current()) setConnection(false, "reconnecting…"); });
+    socket.on("connect_error", function (err) {
+      if (!current()) return;
+      if (socket.active) { setConnection(false, "offline, retrying…"); return; }  // the client tries again
+      // The server refused the connection (it does not retry by itself): find out why.
+      setConnection(false, "refused");
+      socketRefused(socket, err);
+    });
+    socket.on("l2_update", function (snap) { if (current()) applyBook(snap, false); });
+    socket.on("trade", function (t) { if (current()) addTrade(t, true); });
+    socket.on("order_event", function (e) { if (current()) onOrderEvent(e); });
     socket.on("pong", function (p) {
-      if (p && typeof p.client_timestamp === "number") {
+      if (current() && p && typeof p.client_timestamp === "number") {
         $("latency").textContent = (performance.now() - p.client_timestamp).toFixed(1) + " ms";
       }
     });
-    socket.on("error", function (e) { setMessage($("order-message"), describeError(e), false); });
-    function ping() { if (socket.connected) socket.emit("ping", { timestamp: performance.now() }); }
-    socket.on("connect", ping);
-    setInterval(ping, 3000);
+    socket.on("error", function (e) {
+      if (!current()) return;
+      var node = e && e.error_code === "UNAUTHENTICATED" ? $("mine-message") : $("order-message");
+      setMessage(node, describeError(e), false);
+    });
+  }
+
+  function ping() {
+    var socket = state.socket;
+    if (socket && socket.connected) socket.emit("ping", { timestamp: performance.now() });
+  }
+
+  function retrySocket(socket, seconds) {
+    clearTimeout(state.retryTimer);
+    state.retryTimer = setTimeout(function () { if (state.socket === socket) socket.connect(); }, seconds * 1000);
+  }
+
+  function socketRefused(socket, err) {
+    // A refused connection says little (err.data may be absent): ask the REST API whether the key
+    // still works. 401: it does not (privateApi signs out); 429: too many bad keys, wait; else retry.
+    var data = (err && err.data) || {};
+    if (!state.key) { retrySocket(socket, 3); return; }
+    privateApi("GET", "/account").then(function (r) {
+      if (r.stale || state.socket !== socket || r.status === 401) return;
+      if (r.status === 429 || data.error_code === "RATE_LIMITED") {
+        setConnection(false, "refused, retrying in " + (r.retryAfter || 10) + " s");
+        retrySocket(socket, r.retryAfter || 10);
+        return;
+      }
+      setConnection(false, "refused, retrying…");
+      retrySocket(socket, 3);
+    });
+  }
+
+  // ---- account: sign in, switch, sign out ----
+
+  function store(name, value) {
+    try {
+      if (value === null) sessionStorage.removeItem(name); else sessionStorage.setItem(name, value);
+    } catch (e) { /* storage disabled: the key lives as long as the page */ }
+  }
+
+  function stored(name) {
+    try { return sessionStorage.getItem(name); } catch (e) { return null; }
+  }
+
+  function setAccountMessage(text, ok) { setMessage($("account-message"), text, ok); }
+
+  function renderAccount() {
+    var signedIn = !!state.key;
+    var name = signedIn ? state.account.name : "not signed in";
+    $("account-name").textContent = name;
+    $("account-name").title = signedIn ? "account " + state.account.account_id + (state.demo ? " (demo)" : "") : "";
+    $("account-box").classList.toggle("signed-in", signedIn);
+    $("sign-out").hidden = !signedIn;
+    $("mine-account").textContent = signedIn ? "of " + name : "";
+    $("mine-note").textContent = signedIn ? "" : "Not signed in: sign in (at the top) to see and cancel your orders.";
+    $("signin-note").textContent = signedIn ? "" :
+      "Not signed in: orders are not sent. Choose a demo account or use an API key (at the top).";
+    // the switcher: the demo accounts, and the account of a pasted key
+    var select = $("account-select");
+    select.textContent = "";
+    var current = null;
+    if (!signedIn) select.appendChild(el("option", null, "choose an account…")).value = "";
+    if (signedIn && !state.demoAccounts.some(function (a) { return a.account_id === state.account.account_id; })) {
+      current = el("option", null, state.account.name + " (your key)");
+      current.value = "current";
+      select.appendChild(current);
+    }
+    state.demoAccounts.forEach(function (a, i) {
+      var opt = el("option", null, a.name + " (demo)");
+      opt.value = "demo:" + i;
+      if (signedIn && a.account_id === state.account.account_id) current = opt;
+      select.appendChild(opt);
+    });
+    if (current) current.selected = true; else select.value = "";
+    select.hidden = state.demoAccounts.length === 0;
+  }
+
+  function loadDemoKeys() {
+    // 404 unless the server listens on loopback and this browser is local: then the user pastes a key.
+    return api("GET", "/demo/keys").then(function (r) {
+      state.demoAccounts = r.ok && Array.isArray(r.data.accounts) ? r.data.accounts : [];
+      renderAccount();
+      return state.demoAccounts;
+    });
+  }
+
+  function startSession(key, account, demo) {
+    state.session += 1;
+    state.key = key;
+    state.account = account;
+    state.demo = demo;
+    store(KEY_ITEM, key);
+    store(ACCOUNT_ITEM, JSON.stringify({ name: account.name, demo: demo }));
+    store(SIGNED_OUT_ITEM, null);
+    state.myOrders.clear();
+    setMessage($("mine-message"), "");
+    renderMyOrders();
+    renderAccount();
+    connectSocket();  // a new connection with this key; it loads the orders once connected
+    loadMyOrders();   // and at once, in case the socket is slow or down
+  }
+
+  function signIn(key, demo) {
+    // Validate the key (GET /account) before using it; resolves to the answer.
+    var attempt = ++state.attempt;
+    return api("GET", "/account", undefined, key).then(function (r) {
+      if (attempt !== state.attempt) { r.superseded = true; return r; }
+      if (r.ok) startSession(key, r.data, demo);
+      return r;
+    });
+  }
+
+  function signOut(explicit, reconnect) {
+    state.session += 1;
+    state.attempt += 1;
+    state.key = null;
+    state.account = null;
+    state.demo = false;
+    store(KEY_ITEM, null);
+    store(ACCOUNT_ITEM, null);
+    store(SIGNED_OUT_ITEM, explicit ? "1" : null);
+    state.myOrders.clear();
+    setMessage($("mine-message"), "");
+    renderMyOrders();
+    renderAccount();
+    if (reconnect) connectSocket(); else closeSocket();  // the public feeds only, or none until the next sign-in
+  }
+
+  function signInAsDemo(preferName) {
+    // The demo account named `preferName` (else the first one), if the server hands out keys.
+    return loadDemoKeys().then(function (accounts) {
+      var pick = accounts.filter(function (a) { return a.name === preferName; })[0] || accounts[0];
+      if (!pick) {
+        if (!state.key) connectSocket();
+        return false;
+      }
+      return signIn(pick.api_key, true).then(function (r) {
+        if (r.superseded) return false;
+        if (!r.ok) {
+          setAccountMessage("Could not sign in as " + pick.name + ": " + describeError(r.data) + ".", false);
+          if (!state.key) connectSocket();
+        }
+        return r.ok;
+      });
+    });
+  }
+
+  function keyRefused(data) {
+    // A private request (or the socket) found the key refused: revoked, disabled, or a server that
+    // restarted in memory with new demo accounts. A demo session signs in again as the same demo
+    // account; with a pasted key the user decides.
+    var name = state.account ? state.account.name : "this account";
+    var wasDemo = state.demo;
+    signOut(false, !wasDemo);
+    setAccountMessage("The server refused the key of " + name + ": " + describeError(data) + "." +
+                      (wasDemo ? "" : " Sign in again."), false);
+    if (wasDemo) {
+      signInAsDemo(name).then(function (ok) {
+        if (ok) setAccountMessage("The key of " + name + " was refused (" + ((data && data.reason) || "UNAUTHENTICATED") +
+                                  "); signed in again with the server's demo key of " + state.account.name + ".", true);
+      });
+    }
+  }
+
+  function startAccount() {
+    // On load: the key kept in this tab, validated; else the first demo account; else signed out.
+    var key = stored(KEY_ITEM);
+    var saved = {};
+    try { saved = JSON.parse(stored(ACCOUNT_ITEM) || "{}") || {}; } catch (e) { saved = {}; }
+    if (!key) {
+      if (stored(SIGNED_OUT_ITEM)) {
+        loadDemoKeys();
+        signOut(true, true);
+        return;
+      }
+      signInAsDemo();
+      return;
+    }
+    var demoKeys = loadDemoKeys();
+    signIn(key, !!saved.demo).then(function (r) {
+      if (r.ok || r.superseded) return;
+      if (r.status === 401) {
+        store(KEY_ITEM, null);
+        setAccountMessage("The key kept in this tab was refused: " + describeError(r.data) + ".", false);
+        demoKeys.then(function () { signInAsDemo(saved.name); });
+        return;
+      }
+      // the server cannot be reached, or another error: keep the key and try the feeds with it
+      setAccountMessage("Could not check the API key: " + describeError(r.data) + ".", false);
+      state.key = key;
+      state.account = { account_id: null, name: saved.name || "your key" };
+      state.demo = !!saved.demo;
+      renderAccount();
+      connectSocket();
+    });
+  }
+
+  function onSwitch() {
+    var value = $("account-select").value;
+    if (value.indexOf("demo:") !== 0) return;
+    var a = state.demoAccounts[Number(value.slice(5))];
+    if (!a) return;
+    setAccountMessage("");
+    signIn(a.api_key, true).then(function (r) {
+      if (r.superseded) return;
+      if (!r.ok) {
+        setAccountMessage("Could not switch to " + a.name + ": " + describeError(r.data) + ".", false);
+        renderAccount();  // the switcher shows the account still in use
+      }
+    });
+  }
+
+  function showKeyForm(show) {
+    $("key-form").hidden = !show;
+    $("key-toggle").setAttribute("aria-expanded", String(show));
+    if (show) $("api-key").focus(); else $("api-key").value = "";
+  }
+
+  function submitKey(ev) {
+    ev.preventDefault();
+    var key = $("api-key").value.trim();
+    if (!key) { setAccountMessage("Paste an API key first.", false); return; }
+    setAccountMessage("Checking the key…", true);
+    signIn(key, false).then(function (r) {
+      if (r.superseded) return;
+      if (r.ok) {
+        showKeyForm(false);
+        setAccountMessage("Signed in as " + r.data.name + ".", true);
+        return;
+      }
+      var still = state.key ? " Still signed in as " + state.account.name + "." : "";
+      if (r.status === 401) {
+        setAccountMessage("This key was not accepted: " + describeError(r.data) + "." + still, false);
+      } else if (r.status === 429) {
+        setAccountMessage("Too many invalid keys from this address: try again in " + (r.retryAfter || "a few") + " s." + still, false);
+      } else {
+        setAccountMessage("Could not check the key: " + describeError(r.data) + "." + still, false);
+      }
+    });
   }
 
   // ---- form ----
@@ -380,7 +681,6 @@
     renderBook();
     subscribe("l2_updates", symbol);
     subscribe("trades", symbol);
-    watchOrders(symbol);
     refreshBook();
     loadTrades();
     var r = state.symbols[symbol];
@@ -417,19 +717,25 @@
     ev.preventDefault();
     var msg = $("order-message");
     var body = readForm();
+    if (!state.key) {
+      setMessage(msg, "Not signed in: the order was not sent. Choose a demo account or use an API key (at the top).", false);
+      return;
+    }
     var problem = validateOrder(body);
     if (problem) { setMessage(msg, problem, false); return; }
     $("submit").disabled = true;
-    api("POST", "/order", body).then(function (r) {
+    var account = state.account;
+    privateApi("POST", "/order", body).then(function (r) {
       $("submit").disabled = false;
       if (!r.ok) { setMessage(msg, describeError(r.data), false); return; }
       var o = r.data;
       state.orderCount += 1;
       $("order-count").textContent = String(state.orderCount);
-      rememberOrder(o);
+      if (!r.stale) rememberOrder(o);  // else it is the previous account's order: not listed as this one's
       var text = "Order " + o.order_id + " " + o.status.replace("_", " ");
       if (o.trades.length) text += ", " + o.trades.length + " trade" + (o.trades.length > 1 ? "s" : "") + ", filled " + o.filled_quantity;
       if (o.reject_reason) text += ": " + (REJECTED[o.reject_reason] || "refused by the engine") + " (" + o.reject_reason + ")";
+      if (r.stale) text += " (placed as " + account.name + ")";
       setMessage(msg, text + ".", o.status !== "rejected");
       $("client-order-id").value = "";
     });
@@ -440,6 +746,7 @@
     var msg = $("cancel-message");
     var raw = $("cancel-id").value.trim();
     if (!/^[0-9]{1,15}$/.test(raw)) { setMessage(msg, "Enter a numeric order id.", false); return; }
+    if (!state.key) { setMessage(msg, "Not signed in: sign in to cancel your orders.", false); return; }
     var id = Number(raw);
     var mine = state.myOrders.get(id);
     cancelOrder(id, mine ? mine.symbol : state.symbol, msg);
@@ -465,6 +772,17 @@
       drawPrices();
     });
     window.addEventListener("resize", function () { drawDepth(); drawPrices(); });
+    $("account-select").addEventListener("change", onSwitch);
+    $("key-toggle").addEventListener("click", function () { showKeyForm($("key-form").hidden); });
+    $("key-cancel").addEventListener("click", function () { showKeyForm(false); setAccountMessage(""); });
+    $("key-form").addEventListener("submit", submitKey);
+    $("sign-out").addEventListener("click", function () {
+      signOut(true, true);
+      setAccountMessage("Signed out: the key is forgotten in this tab.", true);
+    });
+    // an earlier version listed order ids in localStorage; the list now comes from GET /orders
+    try { localStorage.removeItem(OLD_STORE_KEY); } catch (e) { /* storage disabled */ }
+    setInterval(ping, 3000);
     syncTypeControls();
     api("GET", "/symbols").then(function (r) {
       if (!r.ok) { setMessage($("order-message"), describeError(r.data), false); return; }
@@ -475,9 +793,8 @@
         opt.value = name;
         select.appendChild(opt);
       });
-      connectSocket();
       selectSymbol(select.value);
-      loadMyOrders();
+      startAccount();  // then the socket, with the key if there is one
     });
   }
 

@@ -184,9 +184,11 @@ class Store:
             snap = conn.execute("SELECT MAX(lsn) FROM snapshots").fetchone()
         except sqlite3.DatabaseError as exc:
             conn.close()
+            os.close(lock)  # a refused directory is free again for the next attempt
             raise StoreError(f"{path} is not a usable database: {exc}") from None
         except StoreError:
             conn.close()
+            os.close(lock)
             raise
         store.reader = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         store.next_lsn = max(row[0] or 0, snap[0] or 0) + 1
