@@ -23,7 +23,7 @@ from collections import deque
 from typing import Any
 
 from flask import current_app, request
-from flask_socketio import SocketIO, emit, join_room, leave_room
+from flask_socketio import ConnectionRefusedError, SocketIO, emit, join_room, leave_room
 
 from api.auth import BAD_KEY, guard_of
 from api.errors import ApiError
@@ -282,13 +282,14 @@ def on_connect(auth: Any = None) -> None:
         guard = guard_of(current_app)
         address = request.remote_addr or ""
         if guard.locked_out(address) is not None:
-            raise ConnectionRefusedError({"error": "too many invalid API keys from this address; retry later",
-                                          "error_code": "RATE_LIMITED", "reason": "TOO_MANY_BAD_KEYS"})
+            text = "too many invalid API keys from this address; retry later"
+            raise ConnectionRefusedError(text, {"error": text, "error_code": "RATE_LIMITED", "reason": "TOO_MANY_BAD_KEYS"})
         try:
             account = guard.account(key if isinstance(key, str) else None, address)
         except ApiError as exc:
-            raise ConnectionRefusedError({"error": BAD_KEY if key else exc.message, "error_code": "UNAUTHENTICATED",
-                                          "reason": exc.reason}) from None
+            text = BAD_KEY if key else exc.message
+            raise ConnectionRefusedError(text, {"error": text, "error_code": "UNAUTHENTICATED",
+                                                "reason": exc.reason}) from None
         with feed._lock:
             feed.account_of[request.sid] = account.account_id  # type: ignore[attr-defined]
             feed.key_of[request.sid] = key.split("_")[1]  # type: ignore[attr-defined]

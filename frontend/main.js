@@ -411,7 +411,13 @@
       refreshBook();
       ping();
     });
-    socket.on("disconnect", function () { if (current()) setConnection(false, "reconnecting…"); });
+    socket.on("disconnect", function (reason) {
+      if (!current()) return;
+      setConnection(false, "reconnecting…");
+      // Closed by the server (the key was disabled or revoked, or the page fell too far behind): the
+      // client does not reconnect by itself after that. Check the key, then connect again.
+      if (reason === "io server disconnect") socketRefused(socket, null);
+    });
     socket.on("connect_error", function (err) {
       if (!current()) return;
       if (socket.active) { setConnection(false, "offline, retrying…"); return; }  // the client tries again
@@ -445,8 +451,9 @@
   }
 
   function socketRefused(socket, err) {
-    // A refused connection says little (err.data may be absent): ask the REST API whether the key
-    // still works. 401: it does not (privateApi signs out); 429: too many bad keys, wait; else retry.
+    // A refused or server-closed connection says little (err.data may be absent): ask the REST API
+    // whether the key still works. 401: it does not (privateApi signs out); 429: too many bad keys,
+    // wait; else connect again shortly.
     var data = (err && err.data) || {};
     if (!state.key) { retrySocket(socket, 3); return; }
     privateApi("GET", "/account").then(function (r) {

@@ -4,6 +4,8 @@
 (each reopened when the server closes it) while a fresh client sends ``GET /health`` and
 ``POST /order`` alternately, each on a new connection, for 30 s; report the fresh client's
 success rate and percentiles, and how long the server let the flood's connections live.
+Its orders are sent with ``--api-key``, else with a demo account's key (``GET /demo/keys``:
+the server is started on loopback with a fresh data directory, so it has demo accounts).
 
 ``python -m scripts.bench_connections websockets``: the server's memory (RSS) with no client
 and with 5,000 idle Socket.IO clients on ``/market`` (WebSocket transport), per client.
@@ -93,9 +95,12 @@ def _lifetimes(values: list[float]) -> str:
 def run_flood(args: argparse.Namespace) -> int:
     from scripts.flood import probe
 
+    from scripts.flood import demo_key
+
     server_args = ["--fsync", args.fsync]
     with server(*server_args) as (port, popen):
         server_proc = psutil.Process(popen.pid)
+        api_key = args.api_key or demo_key("127.0.0.1", port)  # before the flood takes the connections
         ready = multiprocessing.Event()
         results: multiprocessing.Queue = multiprocessing.Queue()
         # The flood runs in a process of its own, so that its work never delays the fresh client's clock.
@@ -115,7 +120,7 @@ def run_flood(args: argparse.Namespace) -> int:
         overflows_before = listen_overflows()
         print(f"flood of {args.idle} idle + {args.slow} slowloris connections open after warm-up; "
               f"fresh client for {args.duration:g} s at {args.rate:g} requests/s", flush=True)
-        result = probe("127.0.0.1", port, args.duration, args.rate, timeout_s=5.0)
+        result = probe("127.0.0.1", port, args.duration, args.rate, timeout_s=5.0, api_key=api_key)
         stats = results.get(timeout=120)
         flooder.join(timeout=30)
         elapsed = time.monotonic() - opened_at
@@ -211,6 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     flood.add_argument("--duration", type=float, default=30.0)
     flood.add_argument("--rate", type=float, default=50.0, help="fresh-client requests per second")
     flood.add_argument("--fsync", choices=["always", "batch", "off"], default="always")
+    flood.add_argument("--api-key", default=None,
+                       help="the key the fresh client's orders are sent with (default: a demo account's, "
+                            "from the server's GET /demo/keys)")
     ws = sub.add_parser("websockets", help="server memory per idle Socket.IO client")
     ws.add_argument("--clients", type=int, default=5000)
     args = p.parse_args(argv)

@@ -5,7 +5,9 @@ are measured with (``scripts/bench_connections.py``) and tested with (``tests/te
   request line and then one header line every ``slow_interval_s`` (slowloris), reopening each
   one the server closes, and records how long each lived.
 * :func:`probe` is the fresh client: ``GET /health`` and ``POST /order`` alternately, each on a
-  new connection, at a fixed rate, and records each outcome and latency.
+  new connection, at a fixed rate, and records each outcome and latency.  Its orders carry an
+  API key (``X-API-Key``): the one given, else a demo account's from the server's ``GET /demo/keys``
+  (:func:`demo_key`; a server on loopback hands them to a local client).
 """
 from __future__ import annotations
 
@@ -129,14 +131,33 @@ class ProbeResult:
         return values[min(len(values) - 1, int(q * len(values)))] * 1000
 
 
-def probe(host: str, port: int, duration_s: float, rate: float, timeout_s: float = 2.0) -> ProbeResult:
+def demo_key(host: str, port: int, index: int = 0, timeout_s: float = 10.0) -> str:
+    """The API key of a demo account of the server at ``(host, port)`` (``GET /demo/keys``)."""
+    conn = http.client.HTTPConnection(host, port, timeout=timeout_s)
+    try:
+        conn.request("GET", "/demo/keys")
+        response = conn.getresponse()
+        data = response.read()
+    finally:
+        conn.close()
+    if response.status != 200:
+        raise RuntimeError(f"GET /demo/keys answered {response.status} (a server gives its demo keys only on a "
+                           f"loopback address, to a local client): {data[:200]!r}; pass an API key instead")
+    return json.loads(data)["accounts"][index]["api_key"]
+
+
+def probe(host: str, port: int, duration_s: float, rate: float, timeout_s: float = 2.0,
+          api_key: str | None = None) -> ProbeResult:
     """Requests from a fresh client, each on a new connection; every one must answer 200.
 
+    Orders are sent with ``api_key`` (None: a demo account's key, fetched before the clock starts).
     Latency is measured from the intended send time, so a request held up by the one before it
     counts its wait.
     """
     result = ProbeResult()
     body = json.dumps(ORDER).encode()
+    order_headers = {"Content-Type": "application/json",
+                     "X-API-Key": api_key if api_key is not None else demo_key(host, port)}
     started = time.monotonic()
     for i in range(int(duration_s * rate)):
         intended = started + i / rate
@@ -149,7 +170,7 @@ def probe(host: str, port: int, duration_s: float, rate: float, timeout_s: float
             if name == "GET /health":
                 conn.request("GET", "/health")
             else:
-                conn.request("POST", "/order", body, {"Content-Type": "application/json"})
+                conn.request("POST", "/order", body, order_headers)
             response = conn.getresponse()
             response.read()
             if response.status != 200:

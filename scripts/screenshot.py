@@ -1,5 +1,8 @@
 """Regenerate docs/dashboard.png: start a server, seed a market, photograph the dashboard.
 
+The server starts on loopback, so it makes the two demo accounts: the market is seeded as demo-2,
+and the dashboard signs in by itself as demo-1 and places an order of its own.
+
 Run: python -m scripts.screenshot [--out docs/dashboard.png] [--chromium /usr/bin/chromium]
 """
 from __future__ import annotations
@@ -19,18 +22,20 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync"]
 
 
-def seed_market(url: str, n: int = 80) -> None:
+def seed_market(url: str, key: str, n: int = 80) -> None:
     rng = random.Random(7)
+    headers = {"X-API-Key": key}
     for i in range(n):
         side = rng.choice(["buy", "sell"])
         offset = rng.randint(1, 40) * 0.5
         price = 30000 - offset if side == "buy" else 30000 + offset
         body = {"symbol": "BTC-USDT", "side": side, "order_type": "limit", "quantity": f"{rng.randint(1, 300) / 1000:.3f}",
                 "price": f"{price:.2f}"}
-        requests.post(f"{url}/order", json=body, timeout=5)
+        requests.post(f"{url}/order", json=body, headers=headers, timeout=5).raise_for_status()
         if i % 8 == 7:
             requests.post(f"{url}/order", json={"symbol": "BTC-USDT", "side": rng.choice(["buy", "sell"]),
-                                                "order_type": "market", "quantity": "0.050"}, timeout=5)
+                                                "order_type": "market", "quantity": "0.050"},
+                          headers=headers, timeout=5).raise_for_status()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,10 +63,12 @@ def main(argv: list[str] | None = None) -> int:
             page = browser.new_page(viewport={"width": 1360, "height": 900})
             page.goto(url)
             page.wait_for_selector("#conn.up")
-            seed_market(url)
+            page.wait_for_selector("#account-box.signed-in")  # as demo-1
+            accounts = requests.get(f"{url}/demo/keys", timeout=5).json()["accounts"]
+            seed_market(url, accounts[1]["api_key"])  # the rest of the market: demo-2
             page.fill("#quantity", "0.25")
             page.fill("#price", "29990.00")
-            page.fill("#client-order-id", "demo-1")
+            page.fill("#client-order-id", "first-order")
             page.click("#submit")
             page.wait_for_selector("#my-orders tr")
             page.wait_for_timeout(800)

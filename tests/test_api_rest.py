@@ -25,6 +25,19 @@ def test_health_symbols_and_docs(client) -> None:  # type: ignore[no-untyped-def
     assert syms[SYM]["tick_size"] == "0.01" and syms[SYM]["min_quantity"] == "0.00001"
     spec = client.get("/openapi.json").json
     assert spec["openapi"].startswith("3.") and "/order" in spec["paths"] and "/trades/{symbol}" in spec["paths"]
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["ApiKey"] == {**schemes["ApiKey"], "type": "apiKey", "in": "header", "name": "X-API-Key"}
+    assert schemes["Bearer"]["scheme"] == "bearer" and schemes["AdminKey"]["name"] == "X-Admin-Key"
+    private = [("/order", "post"), ("/cancel", "post"), ("/order/{order_id}", "get"),
+               ("/order/client/{client_order_id}", "get"), ("/orders", "get"), ("/fills", "get"), ("/account", "get")]
+    for path, method in private:  # an account's key, and its 401 documented
+        operation = spec["paths"][path][method]
+        assert operation["security"] == [{"ApiKey": []}, {"Bearer": []}] and "401" in operation["responses"], path
+    admin = [(path, method) for path, item in spec["paths"].items() if path.startswith("/admin/") for method in item]
+    assert len(admin) == 8 and all(spec["paths"][p][m]["security"] == [{"AdminKey": []}] for p, m in admin)
+    public = {"/health", "/symbols", "/book/{symbol}", "/bbo/{symbol}", "/trades/{symbol}", "/statistics", "/demo/keys"}
+    assert all("security" not in spec["paths"][p]["get"] for p in public)
+    assert set(spec["paths"]) == {p for p, _ in private} | {p for p, _ in admin} | public
     with client.get("/docs") as docs:
         assert docs.status_code == 200 and b"openapi.json" in docs.data
 
@@ -145,7 +158,6 @@ def test_metrics_exposed(client) -> None:  # type: ignore[no-untyped-def]
 
 def test_order_entry_rate_limit_and_methods() -> None:
     from api import create_app
-
     from tests.conftest import demo_key
 
     app = create_app({"ASYNC_MODE": "threading", "FEED_ENABLED": False, "RATE_LIMIT": "3 per minute", "LOG_LEVEL": "WARNING"})

@@ -14,7 +14,7 @@ import pytest
 
 from api.config import load_config
 from scripts.flood import Flood, probe
-from tests.servers import ROOT, free_port, running_server, server_process
+from tests.servers import ROOT, demo_key, free_port, running_server, server_process
 
 HEADER_S = 1.0
 KEEPALIVE_S = 1.0
@@ -28,11 +28,12 @@ def _port(url: str) -> int:
 def test_floods_are_closed_in_time_and_a_fresh_client_keeps_getting_answers() -> None:
     with running_server("--header-timeout", str(HEADER_S), "--keepalive-timeout", str(KEEPALIVE_S),
                         "--max-connections", "1000") as url:
+        key = demo_key(url)
         # slow lines every 0.3 s: each read succeeds, only a deadline on the whole head stops them
         flood = Flood("127.0.0.1", _port(url), idle=150, slow=150, slow_interval_s=0.3).start()
         try:
             assert flood.ready.wait(20)
-            result = probe("127.0.0.1", _port(url), duration_s=4.0, rate=20)
+            result = probe("127.0.0.1", _port(url), duration_s=4.0, rate=20, api_key=key)
         finally:
             stats = flood.stop()
     assert result.failures == []

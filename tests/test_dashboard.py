@@ -1,17 +1,35 @@
-"""The dashboard in a real browser (Debian's Chromium driven by Playwright) against a live server."""
+"""The dashboard in a real browser (Debian's Chromium driven by Playwright) against a live server.
+
+The page signs in by itself as the first demo account (demo-1); orders that tests place over REST
+to give it something to trade against come from the other demo account (demo-2), so that they never
+belong on the page's "My orders".
+"""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import secrets
 import shutil
+import socket
+import subprocess
+import sys
+import uuid
+from decimal import Decimal
 from typing import Iterator
 from urllib.parse import urlsplit
 
 import pytest
 import requests
-from decimal import Decimal
 
-from tests.servers import free_port, running_server
+from tests.servers import (
+    ROOT,
+    demo_key,
+    free_port,
+    running_server,
+    signed_in,
+    wait_healthy,
+)
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -45,21 +63,61 @@ def server(port: int) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="module")
+def mine(server: str) -> requests.Session:
+    """REST as demo-1, the account the page signs in as."""
+    return signed_in(server, 0)
+
+
+@pytest.fixture(scope="module")
+def other(server: str) -> requests.Session:
+    """REST as demo-2, the other demo account."""
+    return signed_in(server, 1)
+
+
 class Page:
     """A page plus everything it logged and requested."""
 
-    def __init__(self, browser, url: str) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, browser, url: str, signed_in: bool = True) -> None:  # type: ignore[no-untyped-def]
         self.context = browser.new_context(viewport={"width": 1300, "height": 900})
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.requests: list[str] = []
+        self.sent: list[tuple[str, str, dict[str, str]]] = []  # (method, url, headers)
+        self.sockets: list[str] = []
         self.dialogs: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("request", lambda r: (self.requests.append(r.url), self.sent.append((r.method, r.url, r.headers))))
+        self.page.on("websocket", lambda ws: self.sockets.append(ws.url))
         self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         self.page.goto(url)
         self.page.wait_for_selector("#conn.up", timeout=15_000)
+        if signed_in:
+            self.page.wait_for_selector("#account-box.signed-in", timeout=15_000)
+
+    def account(self) -> str:
+        return self.page.text_content("#account-name") or ""
+
+    def session_storage(self) -> dict[str, str]:
+        return self.page.evaluate("() => ({...sessionStorage})")
+
+    def local_storage(self) -> dict[str, str]:
+        return self.page.evaluate("() => ({...localStorage})")
+
+    def my_client_ids(self) -> list[str]:
+        return self.page.eval_on_selector_all("#my-orders tr td:nth-child(2)", "cells => cells.map(c => c.textContent)")
+
+    def wait_my_order(self, client_order_id: str, timeout: float = 10_000) -> None:
+        self.page.wait_for_function(
+            "(c) => [...document.querySelectorAll('#my-orders tr td:nth-child(2)')].some(td => td.textContent === c)",
+            arg=client_order_id, timeout=timeout)
+
+    def switch_to(self, name: str) -> None:
+        value = self.page.eval_on_selector(
+            "#account-select", "(s, n) => [...s.options].find(o => o.textContent === n + ' (demo)').value", name)
+        self.page.select_option("#account-select", value)
+        self.page.wait_for_function("(n) => document.querySelector('#account-name').textContent === n", arg=name)
 
     def order(self, side: str, order_type: str, qty: str, price: str | None = None, coid: str | None = None) -> str:
         p = self.page
@@ -114,9 +172,9 @@ def test_limit_then_crossing_sell_trades_and_updates_book(page: Page) -> None:
     assert page.errors == []
 
 
-def test_ioc_and_fok_from_the_form(page: Page, server: str) -> None:
+def test_ioc_and_fok_from_the_form(page: Page, server: str, other: requests.Session) -> None:
     for price in ("100.50", "100.60"):
-        requests.post(f"{server}/order", json={"symbol": "SOL-USDT", "side": "sell", "order_type": "limit",
+        other.post(f"{server}/order", json={"symbol": "SOL-USDT", "side": "sell", "order_type": "limit",
                                                "quantity": "1", "price": price}, timeout=5)
     page.page.select_option("#symbol", "SOL-USDT")
     ioc = page.order("buy", "ioc", "0.5", "100.50")
@@ -145,16 +203,16 @@ def _levels(server: str, symbol: str) -> dict:
     return requests.get(f"{server}/book/{symbol}?levels=100", timeout=5).json()
 
 
-def test_book_totals_depth_chart_and_one_depth_from_the_data(page: Page, server: str) -> None:
+def test_book_totals_depth_chart_and_one_depth_from_the_data(page: Page, server: str, other: requests.Session) -> None:
     p = page.page
     sym = "BNB-USDT"
     for i in range(14):  # more levels than the book shows
-        requests.post(f"{server}/order", json={"symbol": sym, "side": "buy", "order_type": "limit",
-                                               "quantity": f"0.{i + 1}", "price": f"{299 - i * 0.1:.2f}"}, timeout=5)
-    requests.post(f"{server}/order", json={"symbol": sym, "side": "sell", "order_type": "limit", "quantity": "1",
-                                           "price": "301.00"}, timeout=5)
-    requests.post(f"{server}/order", json={"symbol": sym, "side": "sell", "order_type": "limit", "quantity": "1",
-                                           "price": "900.00"}, timeout=5)  # far from the mid
+        other.post(f"{server}/order", json={"symbol": sym, "side": "buy", "order_type": "limit",
+                                            "quantity": f"0.{i + 1}", "price": f"{299 - i * 0.1:.2f}"}, timeout=5)
+    other.post(f"{server}/order", json={"symbol": sym, "side": "sell", "order_type": "limit", "quantity": "1",
+                                        "price": "301.00"}, timeout=5)
+    other.post(f"{server}/order", json={"symbol": sym, "side": "sell", "order_type": "limit", "quantity": "1",
+                                        "price": "900.00"}, timeout=5)  # far from the mid
     p.select_option("#symbol", sym)
     p.wait_for_function("document.querySelector('#best-ask').textContent === '301.00'")
     assert p.locator("#bids tr").count() == 10  # the first snapshot: as deep as every update
@@ -165,8 +223,8 @@ def test_book_totals_depth_chart_and_one_depth_from_the_data(page: Page, server:
         totals.append([price, qty, f"{running:.8f}"])
     rows = p.eval_on_selector_all("#bids tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))")
     assert rows == totals
-    requests.post(f"{server}/order", json={"symbol": sym, "side": "buy", "order_type": "limit", "quantity": "0.5",
-                                           "price": "299.05"}, timeout=5)
+    other.post(f"{server}/order", json={"symbol": sym, "side": "buy", "order_type": "limit", "quantity": "0.5",
+                                        "price": "299.05"}, timeout=5)
     p.wait_for_function("[...document.querySelectorAll('#bids td')].some(c => c.textContent === '299.05')")
     assert p.locator("#bids tr").count() == 10  # and after an update
     # the depth chart: the 1% around the mid, the far bid and deep levels left out, and said so
@@ -185,14 +243,15 @@ def test_book_totals_depth_chart_and_one_depth_from_the_data(page: Page, server:
     assert page.errors == []
 
 
-def test_price_chart_labels_keep_the_decimals_and_follow_the_trades(page: Page, server: str) -> None:
+def test_price_chart_labels_keep_the_decimals_and_follow_the_trades(page: Page, server: str,
+                                                                   other: requests.Session) -> None:
     p = page.page
     sym = "SOL-USDT"
     p.select_option("#symbol", sym)
     for price in ("101.10", "101.20"):
         for side in ("sell", "buy"):
-            requests.post(f"{server}/order", json={"symbol": sym, "side": side, "order_type": "limit", "quantity": "0.5",
-                                                   "price": price}, timeout=5)
+            other.post(f"{server}/order", json={"symbol": sym, "side": side, "order_type": "limit", "quantity": "0.5",
+                                                "price": price}, timeout=5)
     p.wait_for_function("document.querySelector('#price-chart').dataset.last === '101.20'")
     trades = requests.get(f"{server}/trades/{sym}?limit=50", timeout=5).json()["trades"]
     chart = p.eval_on_selector("#price-chart", "c => ({...c.dataset})")
@@ -212,8 +271,8 @@ def test_switching_symbol_clears_the_price(page: Page) -> None:
     assert "0.01" in (p.get_attribute("#price", "placeholder") or "")
 
 
-def test_post_only_refusal_is_a_sentence(page: Page, server: str) -> None:
-    requests.post(f"{server}/order", json={"symbol": "ETH-USDT", "side": "sell", "order_type": "limit", "quantity": "1",
+def test_post_only_refusal_is_a_sentence(page: Page, server: str, other: requests.Session) -> None:
+    other.post(f"{server}/order", json={"symbol": "ETH-USDT", "side": "sell", "order_type": "limit", "quantity": "1",
                                            "price": "2100.00"}, timeout=5)
     page.page.select_option("#symbol", "ETH-USDT")
     p = page.page
@@ -223,7 +282,7 @@ def test_post_only_refusal_is_a_sentence(page: Page, server: str) -> None:
     assert "rejected: a post-only order would have traded at once, so it was not placed (POST_ONLY_WOULD_TAKE)." in msg
 
 
-def test_cancel_from_my_orders_and_html_is_text(page: Page, server: str) -> None:
+def test_cancel_from_my_orders_and_html_is_text(page: Page, server: str, mine: requests.Session) -> None:
     p = page.page
     msg = page.order("sell", "limit", "0.01", "99999.00", coid=XSS)
     assert "pending" in msg
@@ -236,7 +295,7 @@ def test_cancel_from_my_orders_and_html_is_text(page: Page, server: str) -> None
     # the confirmation appears by the list whose button was pressed, not in the order form
     assert p.text_content("#mine-message") == f"Order {order_id} cancelled."
     assert p.text_content("#cancel-message") == ""
-    status = requests.get(f"{server}/order/{order_id}", timeout=5).json()
+    status = mine.get(f"{server}/order/{order_id}", timeout=5).json()
     assert status["status"] == "cancelled" and status["symbol"] == "BTC-USDT" and status["client_order_id"] == XSS
     assert page.dialogs == []
 
@@ -251,22 +310,291 @@ def test_reconnects_after_server_restart(browser, port: int) -> None:  # type: i
         assert pg.page.get_attribute("#book", "class").split().count("stale") == 1  # dimmed while offline
         assert "Offline" in (pg.page.text_content("#stale-note") or "")
         with running_server("--l2-interval-ms", "50", port=own) as url:
+            # in memory, the restarted server has new demo accounts: the old key is refused at (re)connect,
+            # and the page signs in again as demo-1 with the new server's key
+            key = demo_key(url, 0)
+            pg.page.wait_for_function("(k) => sessionStorage.getItem('matching-engine.api-key') === k", arg=key,
+                                      timeout=30_000)
             pg.page.wait_for_selector("#conn.up", timeout=30_000)
             pg.page.wait_for_selector("#book:not(.stale)", timeout=15_000)
+            assert pg.account() == "demo-1"
+            assert "refused" in (pg.page.text_content("#account-message") or "")
             requests.post(f"{url}/order", json={"symbol": "BTC-USDT", "side": "buy", "order_type": "limit",
-                                                "quantity": "0.1", "price": "12345.00"}, timeout=5)
+                                                "quantity": "0.1", "price": "12345.00", "client_order_id": "after-restart"},
+                          headers={"X-API-Key": key}, timeout=5)
             pg.page.wait_for_function("document.querySelector('#best-bid').textContent === '12345.00'", timeout=15_000)
+            pg.wait_my_order("after-restart")  # that order is demo-1's: it comes in on the private feed
+            assert "pending" in pg.order("sell", "limit", "0.01", "99999.00")  # and the page can trade again
     finally:
         pg.close()
 
 
-def test_fits_a_phone_width(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+def test_fits_a_phone_width(browser, server: str, mine: requests.Session) -> None:  # type: ignore[no-untyped-def]
+    _rest_order(mine, server, _coid("phone") + XSS)  # a wide "My orders" row: the table scrolls, not the page
     context = browser.new_context(viewport={"width": 390, "height": 844})
     try:
         page = context.new_page()
         page.goto(server)
         page.wait_for_selector("#conn.up", timeout=15_000)
+        page.wait_for_selector("#my-orders tr", timeout=15_000)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         assert page.is_visible("#order-form") and page.is_visible("#book-h") and page.is_visible("#mine-h")
     finally:
         context.close()
+
+
+# ---- accounts ----------------------------------------------------------------------------
+
+def _coid(label: str) -> str:
+    return f"{label}-{uuid.uuid4().hex[:8]}"
+
+
+def _rest_order(session: requests.Session, server: str, coid: str, side: str = "buy", price: str = "10000.00",
+                qty: str = "0.01", symbol: str = "BTC-USDT") -> dict:
+    r = session.post(f"{server}/order", json={"symbol": symbol, "side": side, "order_type": "limit", "quantity": qty,
+                                              "price": price, "client_order_id": coid}, timeout=5)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _assert_key_kept_in_session_storage_only(page: Page, key: str) -> None:
+    assert key in page.session_storage().values()
+    assert not any(key in v for v in page.local_storage().values())
+    assert key not in page.page.url
+    assert not [u for u in page.requests + page.sockets if key in u]  # no request or socket URL carries it
+
+
+def test_signs_in_as_a_demo_account_by_itself(page: Page, server: str) -> None:
+    demo = requests.get(f"{server}/demo/keys", timeout=5).json()["accounts"]
+    assert page.account() == demo[0]["name"] == "demo-1"
+    assert page.page.text_content("#mine-account") == "of demo-1"
+    assert page.page.text_content("#signin-note") == ""
+    options = page.page.eval_on_selector_all("#account-select option", "os => os.map(o => [o.textContent, o.selected])")
+    assert options == [["demo-1 (demo)", True], ["demo-2 (demo)", False]]
+    _assert_key_kept_in_session_storage_only(page, demo[0]["api_key"])
+    # the key goes to private endpoints in a header, and to nothing public
+    private = [(m, u, h) for m, u, h in page.sent if urlsplit(u).path in ("/account", "/orders")]
+    assert private and all(h.get("x-api-key") == demo[0]["api_key"] for _, _, h in private)
+    public = [h for _, u, h in page.sent if urlsplit(u).path.startswith(("/book/", "/trades/", "/symbols"))]
+    assert public and not any("x-api-key" in h for h in public)
+    assert page.errors == []
+
+
+def test_places_and_cancels_orders_as_the_signed_in_account(page: Page, server: str, mine: requests.Session,
+                                                            other: requests.Session) -> None:
+    p = page.page
+    coid = _coid("page")
+    msg = page.order("buy", "limit", "0.01", "10000.00", coid=coid)
+    assert "pending" in msg
+    page.wait_my_order(coid)
+    order_id = int(p.locator("#my-orders tr").first.get_attribute("data-order-id") or 0)
+    sent = [h for m, u, h in page.sent if m == "POST" and urlsplit(u).path == "/order"]
+    assert sent and sent[-1].get("x-api-key") == demo_key(server, 0)
+    # the order is demo-1's: its owner sees it, the other account does not
+    assert mine.get(f"{server}/order/{order_id}", timeout=5).json()["client_order_id"] == coid
+    assert order_id in [o["order_id"] for o in mine.get(f"{server}/orders", timeout=5).json()["orders"]]
+    assert other.get(f"{server}/order/{order_id}", timeout=5).status_code == 404
+    # cancel by id, from the form
+    p.fill("#cancel-id", str(order_id))
+    p.click("#cancel-form button[type=submit]")
+    p.wait_for_function("document.querySelector('#cancel-message').textContent !== ''")
+    assert p.text_content("#cancel-message") == f"Order {order_id} cancelled."
+    p.wait_for_function(f"document.querySelector('#my-orders tr[data-order-id=\"{order_id}\"] .status').textContent === 'cancelled'")
+    assert mine.get(f"{server}/order/{order_id}", timeout=5).json()["status"] == "cancelled"
+    assert page.errors == []
+
+
+def test_my_orders_are_the_signed_in_accounts_only_and_follow_a_switch(browser, server: str, mine: requests.Session,  # type: ignore[no-untyped-def]
+                                                                       other: requests.Session) -> None:
+    # before the page loads: what GET /orders gives
+    mine_before, theirs_before = _coid("mine-before"), _coid("theirs-before")
+    _rest_order(mine, server, mine_before)
+    _rest_order(other, server, theirs_before)
+    page = Page(browser, server)
+    try:
+        assert page.account() == "demo-1"
+        page.wait_my_order(mine_before)
+        assert theirs_before not in page.my_client_ids()
+        # while it is open: what the private feed brings. demo-2's order goes first, so that by the time
+        # demo-1's later one is listed, demo-2's would have been too if the feed delivered it.
+        theirs_live, mine_live = _coid("theirs-live"), _coid("mine-live")
+        _rest_order(other, server, theirs_live)
+        _rest_order(mine, server, mine_live)
+        page.wait_my_order(mine_live)
+        # demo-2 trades with demo-1's resting buy: demo-1's order shows the fill, demo-2's order is not listed
+        mine_cross, theirs_cross = _coid("mine-cross"), _coid("theirs-cross")
+        _rest_order(mine, server, mine_cross, side="buy", price="10001.00", qty="0.5")
+        page.wait_my_order(mine_cross)
+        taker = _rest_order(other, server, theirs_cross, side="sell", price="10001.00", qty="0.2")
+        assert taker["status"] == "filled" and taker["trades"][0]["price"] == "10001.00"
+        page.page.wait_for_function(
+            "(c) => [...document.querySelectorAll('#my-orders tr')].some(r => r.cells[1].textContent === c &&"
+            " r.cells[5].textContent === '0.20000000 / 0.50000000' && r.cells[6].textContent === 'partially_filled')",
+            arg=mine_cross)
+        mine_last = _coid("mine-last")
+        _rest_order(mine, server, mine_last)
+        page.wait_my_order(mine_last)
+        listed = page.my_client_ids()
+        assert {mine_before, mine_live, mine_cross, mine_last} <= set(listed)
+        assert not [c for c in listed if c and c.startswith("theirs-")], listed
+        # every row is demo-1's, as the server sees it
+        ids = [int(i) for i in page.page.eval_on_selector_all("#my-orders tr", "rows => rows.map(r => r.dataset.orderId)")]
+        owned = {o["order_id"] for o in mine.get(f"{server}/orders?status=all&limit=500", timeout=5).json()["orders"]}
+        assert set(ids) <= owned
+        # after a reload: the same, from GET /orders
+        page.page.reload()
+        page.page.wait_for_selector("#account-box.signed-in", timeout=15_000)
+        page.wait_my_order(mine_cross)
+        listed = page.my_client_ids()
+        assert {mine_before, mine_live, mine_cross, mine_last} <= set(listed)
+        assert not [c for c in listed if c and c.startswith("theirs-")], listed
+        assert page.account() == "demo-1"
+
+        # switch to demo-2: its orders instead, and a new connection with its key
+        sockets_before = len(page.sockets)
+        page.switch_to("demo-2")
+        page.wait_my_order(theirs_live)
+        listed = page.my_client_ids()
+        assert {theirs_before, theirs_live} <= set(listed)
+        assert not [c for c in listed if c and c.startswith("mine-")], listed
+        assert page.page.text_content("#mine-account") == "of demo-2"
+        assert len(page.sockets) > sockets_before  # reconnected
+        _assert_key_kept_in_session_storage_only(page, demo_key(server, 1))
+        assert demo_key(server, 0) not in page.session_storage().values()
+        # and now demo-1's new orders are the ones that do not come in
+        mine_after, theirs_after = _coid("mine-after"), _coid("theirs-after")
+        _rest_order(mine, server, mine_after)
+        _rest_order(other, server, theirs_after)
+        page.wait_my_order(theirs_after)
+        assert mine_after not in page.my_client_ids()
+        # an order from the form now is demo-2's
+        coid = _coid("theirs-form")
+        assert "pending" in page.order("buy", "limit", "0.01", "10000.00", coid=coid)
+        page.wait_my_order(coid)
+        assert coid in [o["client_order_id"] for o in other.get(f"{server}/orders", timeout=5).json()["orders"]]
+        assert page.errors == []
+    finally:
+        page.close()
+
+
+def test_another_key_and_signing_out(page: Page, server: str) -> None:
+    p = page.page
+    p.click("#key-toggle")
+    assert p.is_visible("#api-key") and p.get_attribute("#api-key", "type") == "password"
+    bogus = "me_000000000000_" + "x" * 43
+    p.fill("#api-key", bogus)
+    p.click("#key-form button[type=submit]")
+    p.wait_for_function("document.querySelector('#account-message').textContent.startsWith('This key was not accepted')")
+    msg = p.text_content("#account-message") or ""
+    assert "(INVALID_API_KEY)" in msg and msg.endswith("Still signed in as demo-1."), msg
+    assert page.account() == "demo-1" and bogus not in page.session_storage().values()
+    # a pasted key that works: demo-2's, as a user would copy it from the server's output
+    key = demo_key(server, 1)
+    p.fill("#api-key", key)
+    p.click("#key-form button[type=submit]")
+    p.wait_for_function("document.querySelector('#account-name').textContent === 'demo-2'")
+    assert p.is_hidden("#key-form") and p.input_value("#api-key") == ""
+    _assert_key_kept_in_session_storage_only(page, key)
+    # signing out forgets the key; the form says so and sends nothing
+    p.click("#sign-out")
+    p.wait_for_selector("#account-box:not(.signed-in)")
+    assert page.account() == "not signed in"
+    assert page.session_storage().get("matching-engine.api-key") is None
+    assert not any(key in v for v in page.session_storage().values())
+    assert "Not signed in" in (p.text_content("#signin-note") or "")
+    assert p.locator("#my-orders tr").count() == 0
+    p.wait_for_selector("#conn.up")  # the public feeds stay
+    orders_sent = [u for u in page.requests if u.endswith("/order")]
+    msg = page.order("buy", "limit", "0.01", "10000.00")
+    assert msg.startswith("Not signed in: the order was not sent.")
+    assert [u for u in page.requests if u.endswith("/order")] == orders_sent
+    # a reload stays signed out (the user chose to); the switcher signs in again
+    p.reload()
+    p.wait_for_selector("#conn.up", timeout=15_000)
+    p.wait_for_selector("#account-select option[value='demo:0']", state="attached")
+    p.wait_for_timeout(300)
+    assert page.account() == "not signed in"
+    page.switch_to("demo-1")
+    _assert_key_kept_in_session_storage_only(page, demo_key(server, 0))
+
+
+def _non_loopback_address() -> str | None:
+    """This machine's address on a non-loopback interface (one the server can bind to), or None."""
+    for probe in ("10.255.255.254", "192.0.2.1", "198.51.100.1"):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            try:
+                s.connect((probe, 9))  # UDP: no packet is sent, this only picks the outgoing interface
+                address = s.getsockname()[0]
+            except OSError:
+                continue
+        if not address.startswith("127.") and address != "0.0.0.0":
+            return address
+    return None
+
+
+@contextlib.contextmanager
+def _server_on(host: str, *args: str) -> Iterator[str]:
+    port = free_port()
+    cmd = [sys.executable, "-m", "api", "--host", host, "--port", str(port), "--log-level", "WARNING",
+           "--fsync", "off", "--l2-interval-ms", "50", *args]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://{host}:{port}"
+    try:
+        wait_healthy(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        if proc.stdout:
+            proc.stdout.close()
+
+
+def test_on_a_non_loopback_address_no_key_is_handed_out(browser) -> None:  # type: ignore[no-untyped-def]
+    host = _non_loopback_address()
+    if host is None:
+        pytest.skip("no non-loopback IPv4 address on this machine")
+    admin = secrets.token_urlsafe(24)
+    with _server_on(host, "--admin-key", admin) as url:
+        page = Page(browser, url, signed_in=False)
+        try:
+            p = page.page
+            p.wait_for_function("[...performance.getEntriesByType('resource')].some(e => e.name.endsWith('/demo/keys'))")
+            p.wait_for_selector("#account-box:not(.signed-in)")
+            answer = p.evaluate("() => fetch('/demo/keys').then(r => r.json().then(b => [r.status, b]))")
+            assert answer[0] == 404 and answer[1]["reason"] == "NO_DEMO_KEYS"
+            assert page.account() == "not signed in"
+            assert p.is_hidden("#account-select")  # nothing to switch to
+            assert page.session_storage() == {} and page.local_storage() == {}
+            assert "Not signed in" in (p.text_content("#signin-note") or "")
+            assert page.order("buy", "limit", "0.01", "10000.00").startswith("Not signed in")
+            assert not [u for u in page.requests if u.endswith("/order")]
+            # a key the operator made: pasted, it signs the page in
+            made = requests.post(f"{url}/admin/accounts", json={"name": "alice"}, headers={"X-Admin-Key": admin},
+                                 timeout=5).json()
+            p.click("#key-toggle")
+            p.fill("#api-key", made["api_key"])
+            p.click("#key-form button[type=submit]")
+            p.wait_for_selector("#account-box.signed-in")
+            assert page.account() == "alice"
+            assert p.text_content("#account-select option:checked") == "alice (your key)"
+            coid = _coid("alice")
+            assert "pending" in page.order("buy", "limit", "0.01", "10000.00", coid=coid)
+            page.wait_my_order(coid)
+            _assert_key_kept_in_session_storage_only(page, made["api_key"])
+            # the operator revokes the key: the server drops the page's connection, the page finds the key
+            # refused, forgets it and says so, and keeps the public feeds
+            revoked = requests.post(f"{url}/admin/keys/{made['key_id']}/revoke", headers={"X-Admin-Key": admin},
+                                    timeout=5)
+            assert revoked.status_code == 200, revoked.text
+            p.wait_for_selector("#account-box:not(.signed-in)", timeout=15_000)
+            msg = p.text_content("#account-message") or ""
+            assert msg.startswith("The server refused the key of alice") and msg.endswith("Sign in again."), msg
+            assert page.session_storage().get("matching-engine.api-key") is None
+            assert p.locator("#my-orders tr").count() == 0
+            p.wait_for_selector("#conn.up", timeout=15_000)
+        finally:
+            page.close()

@@ -14,7 +14,7 @@ import websocket
 
 from api.extensions import socketio_of
 from api.feed_limits import SubscribeRate, check_internals
-from tests.servers import running_server
+from tests.servers import running_server, signed_in
 
 NS = "/market"
 SELL = {"symbol": "BTC-USDT", "side": "sell", "order_type": "limit", "quantity": "0.01", "price": "20000.00"}
@@ -128,7 +128,7 @@ def _trade_latencies(url: str, readers: list[MarketClient], trades: int) -> list
     for t in threads:
         t.start()
     sent: list[float] = []
-    with requests.Session() as http:
+    with signed_in(url) as http:  # a demo account's key on every order
         for n in range(trades):
             assert http.post(f"{url}/order", json=SELL, timeout=5).status_code == 200
             sent.append(time.monotonic())

@@ -1,9 +1,10 @@
-"""The load tester against real servers on loopback: reports, thresholds, pacing, coordinated omission, fan-out."""
+"""The load tester against real servers on loopback: reports, thresholds, pacing, coordinated omission, fan-out, accounts."""
 from __future__ import annotations
 
 import contextlib
 import csv
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,11 +14,12 @@ import pytest
 import requests
 
 from scripts.loadtest import profiles
-from scripts.loadtest.cli import EXIT_THRESHOLD, main
+from scripts.loadtest.cli import EXIT_SETUP, EXIT_THRESHOLD, main
 from scripts.loadtest.fanout import FanOut, Subscriber
 from scripts.loadtest.orders import LiveOrders, parse_mix
 from scripts.loadtest.report import parse_threshold
-from tests.servers import ROOT, free_port, running_server
+from scripts.loadtest.runner import RequestSpec
+from tests.servers import ROOT, demo_key, free_port, running_server
 
 
 @contextlib.contextmanager
@@ -288,3 +290,140 @@ def test_bad_arguments_exit_2() -> None:
     assert main(["--url", "ftp://x", "--duration", "1"]) == 2
     assert main(["--threshold", "nonsense"]) == 2
     assert main(["--test-type", "staged", "--stages", "abc"]) == 2
+
+
+# ---- accounts ------------------------------------------------------------------------
+
+def _pages(url: str, path: str, key: str, field: str, ident: str, **params: str) -> list[dict]:
+    """Every row of a paged private listing (GET /fills or /orders), newest first."""
+    rows: list[dict] = []
+    before = None
+    for _ in range(100):  # bounded: 100 pages of 500
+        query = {**params, "limit": "500", **({"before": str(before)} if before is not None else {})}
+        r = requests.get(f"{url}{path}", headers={"X-API-Key": key}, params=query, timeout=10)
+        assert r.status_code == 200, r.text
+        data = r.json()
+        rows.extend(data[field])
+        before = data["next_before"]
+        if before is None:
+            return rows
+    raise AssertionError(f"{path} did not end in 100 pages")
+
+
+def test_two_keys_spread_orders_over_both_accounts_which_trade_with_each_other(tmp_path: Path) -> None:
+    with running_server() as url:  # a server of its own: every order and trade is the tester's
+        keys = [demo_key(url, 0), demo_key(url, 1)]
+        code, summary = load(tmp_path, "--url", url, "--api-key", keys[0], "--api-key", keys[1], "--rate", "300",
+                             "--duration", "2", "--connections", "8", "--symbols", "BTC-USDT,ETH-USDT",
+                             "--mix", "limit=60,market=5,ioc=5,fok=5,cancel=25")
+        orders = [{o["order_id"] for o in _pages(url, "/orders", k, "orders", "order_id", status="all")} for k in keys]
+        still_open = [_pages(url, "/orders", k, "orders", "order_id", status="open") for k in keys]
+        fills = [{f["trade_id"]: f for f in _pages(url, "/fills", k, "fills", "trade_id")} for k in keys]
+        total_trades = requests.get(f"{url}/statistics", timeout=5).json()["total_trades"]
+    assert code == 0
+    acc = summary["accounts"]
+    assert acc["count"] == 2 and acc["keys"] == 2 and acc["source"] == "api-key", acc
+    assert [a["name"] for a in acc["per_account"]] == ["demo-1", "demo-2"]
+    per = acc["per_account"]
+    assert sum(a["requests"] for a in per) == summary["sent"] == 600
+    # round-robin: each account sends about half (cancels go with the owner's key, so not exactly half)
+    assert all(a["requests"] >= 0.35 * summary["sent"] for a in per), per
+    # the server saw both accounts' orders, and no order is both's
+    assert not orders[0] & orders[1]
+    assert all(len(o) >= 150 for o in orders), [len(o) for o in orders]
+    # cancels went out for both accounts' orders, each with its owner's key: not one answered 404 (or anything 4xx)
+    assert summary["cancels_sent"] >= 100 and all(a["cancels"] >= 30 for a in per), per
+    out = summary["outcomes"]
+    assert out["rejected"] == 0 and out["errors"] == 0 and all(a["rejected"] == 0 for a in per), (out, per)
+    assert summary["own_orders_resting"] == len(still_open[0]) + len(still_open[1])
+    # trades between the accounts: one account's order made, the other's took
+    assert total_trades > 50, total_trades
+    between = 0
+    for trade_id, fill in fills[0].items():
+        other = fills[1].get(trade_id)
+        if other is None:
+            assert fill["liquidity"] == "both", fill  # only demo-1 in it: a trade of demo-1 with itself
+            assert fill["maker_order_id"] in orders[0] and fill["taker_order_id"] in orders[0]
+            continue
+        between += 1
+        assert {fill["liquidity"], other["liquidity"]} == {"maker", "taker"}, (fill, other)
+        maker, taker = (0, 1) if fill["liquidity"] == "maker" else (1, 0)
+        assert fill["maker_order_id"] in orders[maker] and fill["taker_order_id"] in orders[taker], fill
+    assert len(set(fills[0]) | set(fills[1])) == total_trades  # every trade was one of theirs
+    # about half the trades are between the two (each order meets either account's orders)
+    assert between >= 0.25 * total_trades, (between, total_trades)
+
+
+def test_cancel_goes_with_the_key_of_the_account_that_placed_the_order() -> None:
+    live = LiveOrders(seed=3)
+    live.learn({"order_id": 7, "symbol": "BTC-USDT", "status": "pending", "remaining_quantity": "1", "trades": []},
+               owner=1)
+    spec = RequestSpec("POST", "/order", [None, b"{}"], live, [b"X-API-Key: a\r\n", b"X-API-Key: b\r\n"])
+    # request 0 would be account 0's turn, but it cancels account 1's order: account 1's key
+    assert spec.request(0) == ("/cancel", b'{"symbol":"BTC-USDT","order_id":7}', 1)
+    assert spec.header(1) == b"X-API-Key: b\r\n"
+    # nothing rests now: the next order of the pool instead, with the key whose turn it is
+    assert spec.request(2) == ("/order", b"{}", 0)
+    assert spec.request(1) == ("/order", b"{}", 1)
+
+
+def test_accounts_created_through_the_admin_key_share_the_load(tmp_path: Path) -> None:
+    admin = "admin-for-the-load-test"
+    with running_server("--admin-key", admin) as url:
+        code, summary = load(tmp_path / "one", "--url", url, "--accounts", "3", "--admin-key", admin, "--rate", "200",
+                             "--duration", "1.5", "--connections", "6", "--mix", "limit=100")
+        listed = requests.get(f"{url}/admin/accounts", headers={"X-Admin-Key": admin}, timeout=10).json()["accounts"]
+        resting = sum(s["resting_orders"] for s in requests.get(f"{url}/statistics", timeout=5).json()["symbols"].values())
+        # a second run creates three more, under names of its own (a name in use would be refused 409)
+        code_again, again = load(tmp_path / "two", "--url", url, "--accounts", "3", "--admin-key", admin, "--rate", "50",
+                                 "--duration", "0.5", "--mix", "limit=100")
+        names_after = [a["name"] for a in requests.get(f"{url}/admin/accounts", headers={"X-Admin-Key": admin},
+                                                       timeout=10).json()["accounts"]]
+    assert code == 0 and code_again == 0
+    acc = summary["accounts"]
+    assert acc["count"] == 3 and acc["source"] == "created", acc
+    names = [a["name"] for a in acc["per_account"]]
+    assert len(set(names)) == 3 and all(re.fullmatch(r"loadtest-.+-[123]", n) for n in names), names
+    assert len({n.rsplit("-", 1)[0] for n in names}) == 1  # one run id
+    by_name = {a["name"]: a for a in listed}
+    for row in acc["per_account"]:
+        assert by_name[row["name"]]["account_id"] == row["account_id"]
+        assert 90 <= row["requests"] <= 110, row  # 300 requests round-robin over three
+        assert by_name[row["name"]]["open_orders"] > 0, by_name[row["name"]]  # its orders reached the server
+    assert summary["outcomes"]["accepted"] == 300 and summary["outcomes"]["rejected"] == 0
+    assert all(by_name[n]["open_orders"] == 0 for n in ("demo-1", "demo-2"))  # the tester used its own accounts
+    assert sum(by_name[n]["open_orders"] for n in names) == resting
+    again_names = [a["name"] for a in again["accounts"]["per_account"]]
+    assert len(again_names) == 3 and not set(again_names) & set(names)
+    assert sum(1 for n in names_after if n.startswith("loadtest-")) == 6
+
+
+def test_account_setup_errors_are_clear(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ME_ADMIN_KEY", raising=False)
+    short = ["--rate", "10", "--duration", "0.5", "--quiet"]
+    # options alone
+    assert main(["--accounts", "2", *short]) == 2
+    assert "--admin-key" in capsys.readouterr().err
+    assert main(["--accounts", "2", "--admin-key", "k", "--api-key", "me_x_y", *short]) == 2
+    assert "not both" in capsys.readouterr().err
+    with running_server("--no-demo") as url:
+        # neither keys nor accounts, and no demo keys to fall back on
+        assert main(["--url", url, *short]) == EXIT_SETUP
+        err = capsys.readouterr().err
+        assert "demo keys" in err and "--api-key" in err and "--accounts" in err, err
+        # the server has no admin surface
+        assert main(["--url", url, "--accounts", "2", "--admin-key", "k", *short]) == EXIT_SETUP
+        err = capsys.readouterr().err
+        assert "no admin surface" in err and "--admin-key" in err, err
+        # a key the server does not know, named by its key id, never its secret
+        assert main(["--url", url, "--api-key", "me_abcdef012345_notthesecret", *short]) == EXIT_SETUP
+        err = capsys.readouterr().err
+        assert "refused" in err and "abcdef012345" in err and "notthesecret" not in err, err
+        # public requests need no key: they run without one
+        code, summary = load(tmp_path, "--url", url, "--request", "GET /health", "--rate", "20", "--duration", "0.5")
+        assert code == 0 and summary["outcomes"]["accepted"] == 10 and summary["accounts"]["count"] == 0
+    with running_server("--admin-key", "right") as url:
+        assert main(["--url", url, "--accounts", "1", "--admin-key", "wrong", *short]) == EXIT_SETUP
+        err = capsys.readouterr().err
+        assert "refused the admin key" in err, err

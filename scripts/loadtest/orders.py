@@ -98,16 +98,24 @@ class OrderMix:
         return out
 
 
+EARLY_FILLS_KEPT = 10_000  # fills of orders whose own answer has not been read yet (bounded: oldest dropped)
+
+
 class LiveOrders:
     """The tester's own resting orders, learned from the answers, so that a cancel names a
     live one, sent with the key of the account that placed it (another account's cancel
-    answers 404). Add, fill and take are O(1); a take picks one at random and forgets it."""
+    answers 404). Add, fill and take are O(1); a take picks one at random and forgets it.
+
+    Answers come back over many connections, so the answer of an order that filled a resting
+    one can be read before the resting order's own answer: such fills are kept until that
+    answer comes, which then rests only with what is left."""
 
     def __init__(self, seed: int = 42) -> None:
         self.rng = random.Random(seed)
         self.ids: list[int] = []
         self.where: dict[int, int] = {}                           # order_id -> index in ids
         self.rest: dict[int, tuple[str, Decimal, int]] = {}       # order_id -> (symbol, remaining quantity, owner)
+        self.early: dict[int, Decimal] = {}                       # order_id -> quantity filled before its answer came
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -116,18 +124,28 @@ class LiveOrders:
         """Take in one POST /order answer, sent by account ``owner`` (an index into the run's
         accounts): its own order if it rests, and what its trades filled."""
         for trade in answer.get("trades", ()):
-            maker = self.rest.get(trade["maker_order_id"])
+            maker_id = trade["maker_order_id"]
+            maker = self.rest.get(maker_id)
             if maker is not None:
                 left = maker[1] - Decimal(trade["quantity"])
                 if left > 0:
-                    self.rest[trade["maker_order_id"]] = (maker[0], left, maker[2])
+                    self.rest[maker_id] = (maker[0], left, maker[2])
                 else:
-                    self._forget(trade["maker_order_id"])
-        if answer.get("status") in ("pending", "partially_filled") and answer.get("order_id") is not None:
-            oid = answer["order_id"]
+                    self._forget(maker_id)
+            else:  # not known to rest (yet): its own answer may still be on its way
+                early = self.early
+                early[maker_id] = early.get(maker_id, Decimal(0)) + Decimal(trade["quantity"])
+                if len(early) > EARLY_FILLS_KEPT:
+                    del early[next(iter(early))]
+        oid = answer.get("order_id")
+        filled_early = self.early.pop(oid, None) if oid is not None else None
+        if answer.get("status") in ("pending", "partially_filled") and oid is not None:
+            left = Decimal(answer["remaining_quantity"]) - (filled_early or 0)
+            if left <= 0:
+                return  # filled by orders whose answers came first: it no longer rests
             self.where[oid] = len(self.ids)
             self.ids.append(oid)
-            self.rest[oid] = (answer["symbol"], Decimal(answer["remaining_quantity"]), owner)
+            self.rest[oid] = (answer["symbol"], left, owner)
 
     def owner(self, oid: int) -> int | None:
         """The account (index) that placed a resting order, or None if it does not rest."""

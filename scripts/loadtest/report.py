@@ -56,13 +56,10 @@ def summarize(state: RunState, target: str, fanout: dict | None, accounts: Accou
 def accounts_summary(state: RunState, accounts: Accounts | None) -> dict[str, Any]:
     """How many accounts the run used, where their keys came from, and what each sent (never a key)."""
     listed = accounts.accounts if accounts is not None else []
-    rows = []
-    for i, account in enumerate(listed):
-        def at(values: list[int]) -> int:
-            return values[i] if i < len(values) else 0
-
-        rows.append({**account.public(), "requests": at(state.account_sent), "cancels": at(state.account_cancels),
-                     "accepted": at(state.account_accepted), "rejected": at(state.account_rejected)})
+    counts = {"requests": state.account_sent, "cancels": state.account_cancels,
+              "accepted": state.account_accepted, "rejected": state.account_rejected}
+    rows = [{**account.public(), **{name: values[i] if i < len(values) else 0 for name, values in counts.items()}}
+            for i, account in enumerate(listed)]
     return {"count": accounts.distinct if accounts is not None else 0, "keys": len(listed),
             "source": accounts.source if accounts is not None else "none", "per_account": rows}
 
