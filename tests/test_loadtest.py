@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Iterator
 
@@ -365,6 +366,45 @@ def test_cancel_goes_with_the_key_of_the_account_that_placed_the_order() -> None
     # nothing rests now: the next order of the pool instead, with the key whose turn it is
     assert spec.request(2) == ("/order", b"{}", 0)
     assert spec.request(1) == ("/order", b"{}", 1)
+
+
+def test_cancels_never_race_the_testers_own_fills() -> None:
+    live = LiveOrders(seed=5)
+    live.learn({"order_id": 1, "symbol": "BTC-USDT", "side": "sell", "price": "100", "status": "pending",
+                "remaining_quantity": "1", "trades": []}, owner=0)
+    buy_101, sell_99, buy_99 = b'{"b":101}', b'{"s":99}', b'{"b":99}'
+    spec = RequestSpec("POST", "/order", [buy_101, None, sell_99, buy_99], live, [b"k0", b"k1"],
+                       [("BTC-USDT", True, 101.0), None, ("BTC-USDT", False, 99.0), ("BTC-USDT", True, 99.0)])
+    path, body, who, order = spec.next(0)
+    assert (path, body, who) == ("/order", buy_101, 0)
+    # the buy at 101 is in flight and could fill the sell at 100: no cancel of it now, an order instead
+    path, body, who, other = spec.next(1)
+    assert (path, body, who) == ("/order", sell_99, 1) and len(live) == 1
+    spec.release(order)
+    spec.release(other)
+    # nothing in flight: now it is cancelled, with its owner's key
+    path, body, who, cancel = spec.next(5)
+    assert (path, body, who) == ("/cancel", b'{"symbol":"BTC-USDT","order_id":1}', 0) and len(live) == 0
+    # while that cancel is in flight, the buy at 101 (which could fill the order) waits: the next safe order goes
+    path, body, _, _ = spec.next(4)
+    assert (path, body) == ("/order", sell_99)
+    path, body, _, _ = spec.next(7)
+    assert (path, body) == ("/order", buy_99)  # below the sell at 100: cannot fill it
+    spec.release(cancel)
+    assert spec.next(8)[1] == buy_101
+
+
+def test_fills_read_before_the_resting_orders_own_answer_count() -> None:
+    live = LiveOrders(seed=1)
+    # the taker's answer comes first: order 5 was filled before its own answer said it rests
+    live.learn({"order_id": 6, "symbol": "ETH-USDT", "status": "filled", "remaining_quantity": "0",
+                "trades": [{"maker_order_id": 5, "quantity": "0.5"}]})
+    live.learn({"order_id": 5, "symbol": "ETH-USDT", "status": "pending", "remaining_quantity": "0.5", "trades": []})
+    assert len(live) == 0
+    live.learn({"order_id": 8, "symbol": "ETH-USDT", "status": "filled", "remaining_quantity": "0",
+                "trades": [{"maker_order_id": 7, "quantity": "0.2"}]})
+    live.learn({"order_id": 7, "symbol": "ETH-USDT", "status": "pending", "remaining_quantity": "0.5", "trades": []})
+    assert live.rest[7][1] == Decimal("0.3")
 
 
 def test_accounts_created_through_the_admin_key_share_the_load(tmp_path: Path) -> None:

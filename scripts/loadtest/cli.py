@@ -129,7 +129,8 @@ async def prepare(args: argparse.Namespace, accounts: Accounts | None = None) ->
     weights = parse_mix(args.mix)
     mix = OrderMix(infos, weights, seed=args.seed)
     live = LiveOrders(args.seed) if weights.get("cancel", 0) > 0 else None
-    return RequestSpec("POST", "/order", mix.pool(20_000), live, keys), [i.symbol for i in infos]
+    bodies, meta = mix.pool_with_meta(20_000)
+    return RequestSpec("POST", "/order", bodies, live, keys, meta if live is not None else None), [i.symbol for i in infos]
 
 
 class Progress:

@@ -5,6 +5,7 @@ import json
 import random
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from typing import Callable
 
 # Used when a book is empty: a plausible price for the bundled presets.
 DEFAULT_PRICES = {
@@ -91,11 +92,73 @@ class OrderMix:
     def pool(self, size: int) -> list[bytes | None]:
         """Pre-encoded order bodies, so that building them costs nothing while sending;
         ``None`` where the mix says to cancel one of the tester's own resting orders."""
+        return self.pool_with_meta(size)[0]
+
+    def pool_with_meta(self, size: int) -> tuple[list[bytes | None], list[Meta | None]]:
+        """:meth:`pool`, and for each order what could make it trade: ``(symbol, is a buy, price)``."""
         out: list[bytes | None] = []
+        meta: list[Meta | None] = []
         for _ in range(size):
             kind = self.rng.choices(self.types, self.weights)[0]
-            out.append(None if kind == "cancel" else json.dumps(self.body(kind), separators=(",", ":")).encode())
-        return out
+            if kind == "cancel":
+                out.append(None)
+                meta.append(None)
+                continue
+            body = self.body(kind)
+            out.append(json.dumps(body, separators=(",", ":")).encode())
+            meta.append((body["symbol"], body["side"] == "buy", float(body["price"]) if "price" in body else None))
+        return out, meta
+
+
+# What decides whether two orders can trade: (symbol, is a buy, limit price or None for a market order).
+Meta = tuple[str, bool, "float | None"]
+
+
+def crosses(taker_buys: bool, taker_price: float | None, maker_buys: bool | None, maker_price: float | None) -> bool:
+    """Whether an incoming order could trade with a resting one of the same symbol (unknown: assume so)."""
+    if maker_buys is None:
+        return True
+    if taker_buys == maker_buys:
+        return False
+    if taker_price is None or maker_price is None:
+        return True
+    return taker_price >= maker_price if taker_buys else taker_price <= maker_price
+
+
+class InFlight:
+    """The tester's orders and cancels sent and not yet answered, by symbol, so that a cancel
+    never races one of the tester's own fills: a resting order that an order in flight could
+    fill is not cancelled now, and an order that could fill one whose cancel is in flight is
+    not sent now (another of the pool goes instead).  Without this, under load, a cancel meets
+    an order already filled by a taker whose answer was still on its way, and answers 404."""
+
+    def __init__(self) -> None:
+        self.orders: dict[str, list[tuple[bool, float | None]]] = {}
+        self.cancels: dict[str, list[tuple[bool | None, float | None]]] = {}
+
+    @staticmethod
+    def _add(table: dict, symbol: str, entry: tuple) -> tuple:
+        table.setdefault(symbol, []).append(entry)
+        return table, symbol, entry
+
+    def add_order(self, symbol: str, buys: bool, price: float | None) -> tuple:
+        return self._add(self.orders, symbol, (buys, price))
+
+    def add_cancel(self, symbol: str, buys: bool | None, price: float | None) -> tuple:
+        return self._add(self.cancels, symbol, (buys, price))
+
+    @staticmethod
+    def release(token: tuple) -> None:
+        table, symbol, entry = token
+        table[symbol].remove(entry)
+
+    def order_safe(self, symbol: str, buys: bool, price: float | None) -> bool:
+        """No cancel in flight names an order this one could fill."""
+        return not any(crosses(buys, price, v_buys, v_price) for v_buys, v_price in self.cancels.get(symbol, ()))
+
+    def victim_safe(self, symbol: str, buys: bool | None, price: float | None) -> bool:
+        """No order in flight could fill this resting one."""
+        return not any(crosses(o_buys, o_price, buys, price) for o_buys, o_price in self.orders.get(symbol, ()))
 
 
 EARLY_FILLS_KEPT = 10_000  # fills of orders whose own answer has not been read yet (bounded: oldest dropped)
@@ -114,7 +177,8 @@ class LiveOrders:
         self.rng = random.Random(seed)
         self.ids: list[int] = []
         self.where: dict[int, int] = {}                           # order_id -> index in ids
-        self.rest: dict[int, tuple[str, Decimal, int]] = {}       # order_id -> (symbol, remaining quantity, owner)
+        # order_id -> (symbol, remaining quantity, owner, is a buy, price): None where the answer did not say
+        self.rest: dict[int, tuple[str, Decimal, int, bool | None, float | None]] = {}
         self.early: dict[int, Decimal] = {}                       # order_id -> quantity filled before its answer came
 
     def __len__(self) -> int:
@@ -129,7 +193,7 @@ class LiveOrders:
             if maker is not None:
                 left = maker[1] - Decimal(trade["quantity"])
                 if left > 0:
-                    self.rest[maker_id] = (maker[0], left, maker[2])
+                    self.rest[maker_id] = (maker[0], left, *maker[2:])
                 else:
                     self._forget(maker_id)
             else:  # not known to rest (yet): its own answer may still be on its way
@@ -145,21 +209,31 @@ class LiveOrders:
                 return  # filled by orders whose answers came first: it no longer rests
             self.where[oid] = len(self.ids)
             self.ids.append(oid)
-            self.rest[oid] = (answer["symbol"], left, owner)
+            side, price = answer.get("side"), answer.get("price")
+            self.rest[oid] = (answer["symbol"], left, owner, None if side is None else side == "buy",
+                              None if price is None else float(price))
 
     def owner(self, oid: int) -> int | None:
         """The account (index) that placed a resting order, or None if it does not rest."""
         found = self.rest.get(oid)
         return found[2] if found is not None else None
 
-    def take_owned(self) -> tuple[str, int, int] | None:
-        """A resting order to cancel, forgotten from now on: ``(symbol, order id, owner)``."""
-        if not self.ids:
-            return None
-        oid = self.ids[self.rng.randrange(len(self.ids))]
-        symbol, _, owner = self.rest[oid]
-        self._forget(oid)
-        return symbol, oid, owner
+    def take_owned(self, safe: Callable[[str, bool | None, float | None], bool] | None = None,
+                   tries: int = 8) -> tuple[str, int, int, bool | None, float | None] | None:
+        """A resting order to cancel, forgotten from now on: ``(symbol, order id, owner, is a buy, price)``.
+
+        With ``safe``, only an order for which ``safe(symbol, is a buy, price)`` holds: up to
+        ``tries`` random picks, else None (the others stay)."""
+        ids = self.ids
+        for _ in range(tries if safe is not None else 1):
+            if not ids:
+                return None
+            oid = ids[self.rng.randrange(len(ids))]
+            symbol, _, owner, buys, price = self.rest[oid]
+            if safe is None or safe(symbol, buys, price):
+                self._forget(oid)
+                return symbol, oid, owner, buys, price
+        return None
 
     def take(self) -> tuple[str, int] | None:
         taken = self.take_owned()

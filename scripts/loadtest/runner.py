@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from scripts.loadtest.http import HttpConnection, HttpError
-from scripts.loadtest.orders import LiveOrders
+from scripts.loadtest.orders import InFlight, LiveOrders, Meta
 from scripts.loadtest.profiles import Profile
 from scripts.loadtest.stats import Latency, Outcomes, Second
 
@@ -22,30 +22,76 @@ class RequestSpec:
     bodies: list[bytes | None] | None = None  # cycled; None for a body-less request
     live: LiveOrders | None = None  # the order mix with cancels: where a body is None, cancel one of these
     keys: list[bytes] = field(default_factory=list)  # per account, its key's header line; empty: no key sent
+    meta: list[Meta | None] | None = None  # per body, what could make it trade (with ``live``: no self-races)
+    inflight: InFlight | None = None
 
-    def request(self, i: int) -> tuple[str, bytes | None, int | None]:
-        """The path and body of request ``i``, and the account (index into ``keys``) that sends it.
+    def __post_init__(self) -> None:
+        if self.live is not None and self.meta is not None and self.inflight is None:
+            self.inflight = InFlight()
+
+    def next(self, i: int) -> tuple[str, bytes | None, int | None, tuple | None]:
+        """Request ``i``: its path and body, the account (index into ``keys``) that sends it,
+        and a token to :meth:`release` once its answer has been taken in (None: nothing to release).
 
         Requests go round-robin over the accounts, so that one account's orders meet the
         others' in the book; a cancel goes with the key of the account whose order it is.
         """
         keys = self.keys
         who = i % len(keys) if keys else None
-        if not self.bodies:
-            return self.path, None, who
-        body = self.bodies[i % len(self.bodies)]
-        if body is not None:
-            return self.path, body, who
-        victim = self.live.take_owned() if self.live is not None else None
-        if victim is not None:
-            return ("/cancel", b'{"symbol":"%s","order_id":%d}' % (victim[0].encode(), victim[1]),
-                    victim[2] if keys else None)
-        # nothing of ours rests yet: the next order in the pool instead, so the rate holds
-        for k in range(1, len(self.bodies)):
-            body = self.bodies[(i + k) % len(self.bodies)]
-            if body is not None:
-                return self.path, body, who
-        raise ValueError("the request pool holds no orders")
+        bodies = self.bodies
+        if not bodies:
+            return self.path, None, who, None
+        body = bodies[i % len(bodies)]
+        if body is not None and self.inflight is None:
+            return self.path, body, who, None
+        if body is None:
+            inflight = self.inflight
+            live = self.live
+            victim = live.take_owned(inflight.victim_safe if inflight is not None else None) if live is not None else None
+            if victim is not None:
+                symbol, oid, owner, buys, price = victim
+                token = inflight.add_cancel(symbol, buys, price) if inflight is not None else None
+                return ("/cancel", b'{"symbol":"%s","order_id":%d}' % (symbol.encode(), oid),
+                        owner if keys else None, token)
+            # nothing of ours rests (that can be cancelled without racing a fill of ours): an order instead
+        return self._order(i, who)
+
+    def _order(self, i: int, who: int | None) -> tuple[str, bytes | None, int | None, tuple | None]:
+        """The first order of the pool from ``i`` on that cannot fill an order whose cancel is in flight."""
+        bodies, meta, inflight = self.bodies, self.meta, self.inflight
+        assert bodies
+        n = len(bodies)
+        first = None
+        for k in range(n):
+            j = (i + k) % n
+            body = bodies[j]
+            if body is None:
+                continue
+            if inflight is None or meta is None:
+                return self.path, body, who, None
+            m = meta[j]
+            assert m is not None
+            if first is None:
+                first = j
+            if inflight.order_safe(*m):
+                return self.path, body, who, inflight.add_order(*m)
+            if k >= 1000:  # bounded: in practice the first or second order will do
+                break
+        if first is None:
+            raise ValueError("the request pool holds no orders")
+        m = meta[first]  # type: ignore[index]
+        return self.path, bodies[first], who, inflight.add_order(*m) if inflight is not None and m else None
+
+    def release(self, token: tuple) -> None:
+        if self.inflight is not None:
+            self.inflight.release(token)
+
+    def request(self, i: int) -> tuple[str, bytes | None, int | None]:
+        """Like :meth:`next`, for a caller that does not wait for answers in turn (no in-flight tracking)."""
+        path, body, who, token = self.next(i)
+        if token is not None:
+            self.release(token)
+        return path, body, who
 
     def header(self, who: int | None) -> bytes:
         return self.keys[who] if who is not None else b""
@@ -140,8 +186,18 @@ def _classify(state: RunState, status: int, body: bytes, row: Second, intended: 
 
 
 async def _one(state: RunState, conn: HttpConnection, spec: RequestSpec, i: int, intended: float, track: bool) -> None:
+    path, body, who, token = spec.next(i)
+    if token is None:
+        return await _exchange(state, conn, spec, path, body, who, intended, track)
+    try:
+        await _exchange(state, conn, spec, path, body, who, intended, track)
+    finally:  # the answer (if any) is taken in: this request no longer races anything of ours
+        spec.release(token)
+
+
+async def _exchange(state: RunState, conn: HttpConnection, spec: RequestSpec, path: str, body: bytes | None,
+                    who: int | None, intended: float, track: bool) -> None:
     loop = asyncio.get_running_loop()
-    path, body, who = spec.request(i)
     counted = who is not None and who < len(state.account_sent)
     if path != spec.path:
         state.cancels_sent += 1
