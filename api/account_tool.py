@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from api.admin import engine_for
 from api.auth import add_key, open_account
@@ -45,15 +45,30 @@ def run_accounts_command(action: str, target: str | None, data_dir: str | None, 
     try:
         recover(engine, store)
         engine.journal = store
-        return _run(engine, action, target, as_json)
+        return _run(engine, action, target, as_json, lambda: _durable(store))
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:
-        store.close()  # commits what the command journaled
+        store.close()
 
 
-def _run(engine: MatchingEngine, action: str, target: str | None, as_json: bool) -> int:
+def _durable(store: Store) -> bool:
+    """Commit what the command journaled; False (with the reason printed) if it did not reach the disk."""
+    try:
+        store.commit_pending()
+    except Exception as exc:  # the write failed: nothing may be reported as done
+        print(f"error: the change could not be written to the journal: {exc}", file=sys.stderr)
+        return False
+    if store.failed:
+        print("error: the change could not be written to the journal", file=sys.stderr)
+        return False
+    return True
+
+
+def _run(engine: MatchingEngine, action: str, target: str | None, as_json: bool,
+         durable: Callable[[], bool]) -> int:
+    """Execute one action; print its outcome only once ``durable()`` says it is on disk."""
     accounts = engine.accounts
     if action == "list":
         rows = [{"account_id": a.account_id, "name": a.name, "enabled": a.enabled, "open_orders": len(a.live),
@@ -74,11 +89,15 @@ def _run(engine: MatchingEngine, action: str, target: str | None, as_json: bool)
         result, created = open_account(engine, target)
         if created is None:
             return _refused(result)
+        if not durable():
+            return 1
         return _show(created, as_json, "created account")
     if action == "revoke-key":
         result = engine.execute(SetKeyStatus(target, "revoked"))
         if not result.executed:
             return _refused(result)
+        if not durable():
+            return 1
         print(json.dumps({"key_id": target, "status": "revoked"}) if as_json else f"key {target} revoked")
         return 0
     account = accounts.find(target)
@@ -89,11 +108,15 @@ def _run(engine: MatchingEngine, action: str, target: str | None, as_json: bool)
         result, key = add_key(engine, account.account_id)
         if key is None:
             return _refused(result)
+        if not durable():
+            return 1
         return _show({"account_id": account.account_id, "name": account.name, "key_id": key.split("_")[1],
                       "api_key": key}, as_json, "new key for account")
     result = engine.execute(SetAccountStatus(account.account_id, action == "enable"))
     if not result.executed:
         return _refused(result)
+    if not durable():
+        return 1
     print(json.dumps({"account_id": account.account_id, "enabled": account.enabled}) if as_json
           else f"account {account.account_id} ({account.name}) {action}d")
     return 0

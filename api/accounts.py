@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
-from api.auth import BAD_KEY_LIMIT, add_key, guard_of, is_loopback, open_account, request_account
+from api.auth import add_key, guard_of, is_loopback, open_account, request_account
 from api.durability import not_durable
 from api.errors import STATUS_BY_CODE, ApiError, bad_request
 from api.requests import int_arg, json_body, require
@@ -151,16 +151,10 @@ def _require_admin() -> None:
     configured = current_app.config.get("ADMIN_KEY")
     if not configured:
         raise ApiError(404, "NOT_FOUND", "UNKNOWN_PATH", "no such path; see /openapi.json for the endpoints")
-    address = request.remote_addr or ""
-    guard = guard_of(current_app)
-    retry = guard.locked_out(address)
-    if retry is not None:
-        raise ApiError(429, "RATE_LIMITED", "TOO_MANY_BAD_KEYS",
-                       f"too many invalid keys from this address; retry in {retry} s").with_header("Retry-After", str(retry))
     given = request.headers.get("X-Admin-Key", "")
     if not hmac.compare_digest(given.encode(), str(configured).encode()):
-        if given:
-            guard.strategy.hit(BAD_KEY_LIMIT, "bad-key", address)
+        if given:  # a wrong admin key counts like a bad API key (401, then 429)
+            guard_of(current_app).refuse(None, request.remote_addr or "")
         raise ApiError(401, "UNAUTHENTICATED", "ADMIN_KEY_REQUIRED",
                        "this path needs the server's admin key in the X-Admin-Key header")
 
@@ -250,7 +244,12 @@ def admin_key_status(key_id: str, action: str) -> Any:
 def demo_keys() -> Any:
     """The demo accounts' keys, for the dashboard: only from a server bound to loopback, to a loopback client."""
     keys = current_app.extensions.get("me_demo_keys") or []
-    if not keys or not is_loopback(current_app.config["HOST"]) or not is_loopback(request.remote_addr):
+    host = request.host.rsplit(":", 1)[0].strip("[]") if request.host else ""
+    forwarded = any(h in request.headers for h in ("Forwarded", "X-Forwarded-For", "X-Real-IP"))
+    # A proxy in front (forwarding headers), or a page on another name resolving here (DNS
+    # rebinding: its Host is that name), gets nothing, however local the connection looks.
+    if (not keys or not is_loopback(current_app.config["HOST"]) or not is_loopback(request.remote_addr)
+            or not is_loopback(host) or forwarded):
         raise ApiError(404, "NOT_FOUND", "NO_DEMO_KEYS",
                        "no demo keys are handed out here (only by a server on a loopback address, to a local "
                        "client); sign in with your API key")

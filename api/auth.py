@@ -85,20 +85,26 @@ class KeyGuard:
         return max(1, math.ceil(reset - time.time()))
 
     def account(self, key: str | None, address: str) -> Account:
-        """The account of ``key``, or an ApiError: 401 for a missing or bad key, 429 once an address keeps trying."""
+        """The account of ``key``, or an ApiError: 401 for a missing or bad key, 429 for a bad key from an
+        address that keeps sending them.  A valid key is never refused for its address's failures."""
+        if not key:
+            raise ApiError(401, "UNAUTHENTICATED", "API_KEY_REQUIRED", MISSING_KEY)
+        account, key_id = self.engine.authenticate(key)
+        if account is not None:
+            return account
+        self.refuse(key_id, address)
+        raise AssertionError("unreachable")
+
+    def refuse(self, key_id: str | None, address: str) -> None:
+        """Count a bad key from ``address`` and raise its answer: 401, or 429 once the address keeps trying."""
         retry = self.locked_out(address)
         if retry is not None:
             raise ApiError(429, "RATE_LIMITED", "TOO_MANY_BAD_KEYS",
                            f"too many invalid API keys from this address; retry in {retry} s",
                            ).with_header("Retry-After", str(retry))
-        if not key:
-            raise ApiError(401, "UNAUTHENTICATED", "API_KEY_REQUIRED", MISSING_KEY)
-        account, key_id = self.engine.authenticate(key)
-        if account is None:
-            self.strategy.hit(BAD_KEY_LIMIT, "bad-key", address)
-            log.warning("refused an API key", extra={"key_id": key_id, "client": address})
-            raise ApiError(401, "UNAUTHENTICATED", "INVALID_API_KEY", BAD_KEY)
-        return account
+        self.strategy.hit(BAD_KEY_LIMIT, "bad-key", address)
+        log.warning("refused an API key", extra={"key_id": key_id, "client": address})
+        raise ApiError(401, "UNAUTHENTICATED", "INVALID_API_KEY", BAD_KEY)
 
 
 def guard_of(app: Flask) -> KeyGuard:
@@ -115,13 +121,22 @@ def request_account() -> Account:
     return account
 
 
+# The endpoints that need a key: their rate limit counts per account.  Everything else (public
+# market data) counts per address, whatever key a request carries, so a public endpoint tells
+# nothing about a key.
+PRIVATE_ENDPOINTS = frozenset({"orders.cancel_order", "orders.order_status", "orders.order_by_client_id",
+                               "accounts.account", "accounts.orders", "accounts.fills"})
+
+
 def rate_limit_key() -> str:
-    """Flask-Limiter's key: the account for a request with a valid key, else the client address."""
-    key = presented_key(request.headers.get)
-    if key:
-        account, _ = guard_of(current_app).engine.authenticate(key)
-        if account is not None:  # not remembered: the view checks the key again, lockout included
-            return f"account:{account.account_id}"
+    """Flask-Limiter's key: the account on a private endpoint with a valid key, else the client address."""
+    if request.endpoint in PRIVATE_ENDPOINTS:
+        key = presented_key(request.headers.get)
+        if key:
+            account, _ = guard_of(current_app).engine.authenticate(key)
+            if account is not None:
+                g.me_account = account  # the view needs it too: hashed once per request
+                return f"account:{account.account_id}"
     return request.remote_addr or ""
 
 

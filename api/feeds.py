@@ -279,16 +279,11 @@ def on_connect(auth: Any = None) -> None:
     key = auth.get("api_key") if isinstance(auth, dict) else auth
     account = None
     if key is not None:
-        guard = guard_of(current_app)
-        address = request.remote_addr or ""
-        if guard.locked_out(address) is not None:
-            text = "too many invalid API keys from this address; retry later"
-            raise ConnectionRefusedError(text, {"error": text, "error_code": "RATE_LIMITED", "reason": "TOO_MANY_BAD_KEYS"})
         try:
-            account = guard.account(key if isinstance(key, str) else None, address)
-        except ApiError as exc:
-            text = BAD_KEY if key else exc.message
-            raise ConnectionRefusedError(text, {"error": text, "error_code": "UNAUTHENTICATED",
+            account = guard_of(current_app).account(key if isinstance(key, str) else None, request.remote_addr or "")
+        except ApiError as exc:  # 401: a bad key; 429: one bad key too many from this address
+            text = BAD_KEY if exc.status == 401 and key else exc.message
+            raise ConnectionRefusedError(text, {"error": text, "error_code": exc.error_code,
                                                 "reason": exc.reason}) from None
         with feed._lock:
             feed.account_of[request.sid] = account.account_id  # type: ignore[attr-defined]

@@ -19,7 +19,7 @@ import orjson
 from flask import Flask
 from limits import parse_many
 
-from api.auth import KeyGuard, presented_key
+from api.auth import MISSING_KEY, KeyGuard, presented_key
 from api.durability import not_durable
 from api.errors import STATUS_BY_CODE, ApiError
 from api.extensions import limiter_of
@@ -96,13 +96,20 @@ class OrderEntry:
             if method != "POST":
                 headers.append(("Allow", "POST"))
                 raise ApiError(405, "METHOD_NOT_ALLOWED", "METHOD_NOT_ALLOWED", "this method is not allowed on this path")
-            account = self.guard.account(api_key, remote_addr)
-            retry_after = self._rate_limited(f"account:{account.account_id}")
+            account, key_id = self.engine.authenticate(api_key) if api_key else (None, None)
+            if account is None:  # no valid key: the address's budget counts it, then the 401 (or 429)
+                retry_after = self._rate_limited(remote_addr)
+                if retry_after is None:
+                    if not api_key:
+                        raise ApiError(401, "UNAUTHENTICATED", "API_KEY_REQUIRED", MISSING_KEY)
+                    self.guard.refuse(key_id, remote_addr)
+            else:
+                retry_after = self._rate_limited(f"account:{account.account_id}")
             if retry_after is not None:
                 headers.append(("Retry-After", str(retry_after)))
                 raise ApiError(429, "RATE_LIMITED", "TOO_MANY_REQUESTS", "rate limit exceeded; retry later")
             status, payload = place_order(self.engine, self._read_json(content_type, length, read_body),
-                                          account.account_id)
+                                          account.account_id)  # type: ignore[union-attr]
             store = self.store
             if store is not None and status == 200 and not store.wait_durable():
                 raise not_durable(store, "order", payload)

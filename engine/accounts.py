@@ -61,7 +61,9 @@ def valid_digest(text: object) -> bool:
 
 
 def valid_name(name: object) -> bool:
-    return type(name) is str and 0 < len(name) <= MAX_NAME_LENGTH and name.isprintable() and name == name.strip()
+    """1 to 64 printable characters, no surrounding spaces, and not all digits (those name account ids)."""
+    return (type(name) is str and 0 < len(name) <= MAX_NAME_LENGTH and name.isprintable() and name == name.strip()
+            and not (name.isascii() and name.isdigit()))
 
 
 class ApiKey:
@@ -109,17 +111,18 @@ class Accounts:
         parts = split_key(key)
         if parts is None:
             return None, None
-        key_id, secret = parts
+        return self.verify(parts[0], digest(parts[1])), parts[0]
+
+    def verify(self, key_id: str, secret_digest: str) -> Account | None:
+        """The enabled account of an active key with this id and secret digest, else None. O(1)."""
         found = self.keys.get(key_id)
         if found is None:
-            hmac.compare_digest(digest(secret), "0" * 64)  # the same work as a known key id
-            return None, key_id
-        if not hmac.compare_digest(digest(secret), found.digest) or found.status is not KeyStatus.ACTIVE:
-            return None, key_id
+            hmac.compare_digest(secret_digest, "0" * 64)  # the same work as for a known key id
+            return None
+        if not hmac.compare_digest(secret_digest, found.digest) or found.status is not KeyStatus.ACTIVE:
+            return None
         account = self.by_id.get(found.account_id)
-        if account is None or not account.enabled:
-            return None, key_id
-        return account, key_id
+        return account if account is not None and account.enabled else None
 
     def find(self, name_or_id: str | int) -> Account | None:
         """An account by id (an int or a string of digits) or by name. O(1)."""

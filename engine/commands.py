@@ -70,8 +70,9 @@ class Cancel(_Value):
     """Cancel a resting order by ``order_id`` or by ``client_order_id`` (one is required).
 
     With an ``account``, only that account's orders are found: another account's
-    order is answered exactly like an unknown one.  Without, any order (an engine
-    used without accounts, or the venue's own cancels).
+    order is answered exactly like an unknown one.  Without, any order by ``order_id``
+    (an engine used without accounts, or the venue's own cancels); a ``client_order_id``
+    without an account names only orders placed without one.
     """
 
     __slots__ = ("symbol", "order_id", "client_order_id", "ts_ns", "account")

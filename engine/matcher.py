@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from engine import codec
 from engine.book import Trade
-from engine.accounts import Account, Accounts
+from engine.accounts import Account, Accounts, digest, split_key
 from engine.commands import (
     AddKey,
     Cancel,
@@ -406,9 +406,17 @@ class MatchingEngine(Queries):
     # ---- ACCOUNTS ------------------------------------------------------------------
 
     def authenticate(self, api_key: object) -> tuple[Account | None, str | None]:
-        """The enabled account of an active key, and the key id (for logs); see :meth:`Accounts.authenticate`."""
+        """The enabled account of an active key, and the key id (for logs); see :meth:`Accounts.authenticate`.
+
+        The secret is hashed before the lock is taken: matching never waits for it.
+        """
+        parts = split_key(api_key)
+        if parts is None:
+            return None, None
+        key_id, secret = parts
+        secret_digest = digest(secret)
         with self._lock:
-            return self.accounts.authenticate(api_key)
+            return self.accounts.verify(key_id, secret_digest), key_id
 
     def cancel_all(self, symbol: str) -> int:
         """Cancel every resting order of a symbol (each a journaled ``Cancel``); return how many. O(n)."""

@@ -137,6 +137,8 @@ def test_admin_surface_is_absent_without_an_admin_key_and_guarded_with_one() -> 
         body = created.json
         assert set(body) == {"account_id", "name", "key_id", "api_key"} and body["api_key"].startswith("me_")
         assert len(body["api_key"].split("_", 2)[2]) >= 22  # at least 128 bits of secret
+        digits = client.post("/admin/accounts", json={"name": "2"}, headers=admin)  # would shadow account 2
+        assert digits.status_code == 400 and digits.json["reason"] == "INVALID_ACCOUNT_NAME"
         dup = client.post("/admin/accounts", json={"name": "carol"}, headers=admin)
         assert dup.status_code == 409 and dup.json["error_code"] == "ALREADY_EXISTS"
         listing = client.get("/admin/accounts", headers=admin).get_data(as_text=True)
@@ -172,11 +174,27 @@ def test_repeated_bad_keys_from_one_address_get_429(app) -> None:  # type: ignor
     locked = bad.post("/order", json=order())
     assert locked.status_code == 429 and locked.json["reason"] == "TOO_MANY_BAD_KEYS"
     assert int(locked.headers["Retry-After"]) >= 1
-    # the address is locked out, even with a good key; another address is not
-    assert as_(app, demo_key(app)).get("/account").status_code == 429
-    other = as_(app, demo_key(app))
+    assert bad.get("/account").status_code == 429
+    # only failing attempts are refused: a valid key from the same address still works
+    assert as_(app, demo_key(app)).get("/account").status_code == 200
+    assert as_(app, demo_key(app)).post("/order", json=order()).status_code == 200
+    other = as_(app, "me_0123456789ab_" + "y" * 43)
     other.environ_base["REMOTE_ADDR"] = "127.0.0.2"
-    assert other.get("/account").status_code == 200
+    assert other.get("/account").status_code == 401  # another address has its own count
+    # a public endpoint answers a bad key exactly like no key: it tells nothing about keys
+    assert bad.get(f"/book/{SYM}").status_code == as_(app, None).get(f"/book/{SYM}").status_code == 200
+
+
+def test_order_entry_without_a_key_counts_against_the_address() -> None:
+    app = make_app(RATE_LIMIT="5 per minute")
+    try:
+        anonymous = as_(app, None)
+        assert [anonymous.post("/order", json=order()).status_code for _ in range(5)] == [401] * 5
+        r = anonymous.post("/order", json=order())
+        assert r.status_code == 429 and "Retry-After" in r.headers
+        assert as_(app, demo_key(app)).post("/order", json=order()).status_code == 200  # the account's own budget
+    finally:
+        app.extensions["me_feed"].stop()
 
 
 def test_rate_limits_count_per_account() -> None:
@@ -195,6 +213,10 @@ def test_demo_keys_go_only_to_local_clients_of_a_loopback_server(app) -> None:  
     client = app.test_client()
     keys = client.get("/demo/keys").json["accounts"]
     assert [k["name"] for k in keys] == ["demo-1", "demo-2"]
+    # a proxy in front, or a page on another host name (DNS rebinding), gets nothing
+    assert client.get("/demo/keys", headers={"X-Forwarded-For": "192.0.2.10"}).status_code == 404
+    assert client.get("/demo/keys", headers={"Host": "rebind.example:5000"}).status_code == 404
+    assert client.get("/demo/keys", headers={"Host": "localhost:5000"}).status_code == 200
     client.environ_base["REMOTE_ADDR"] = "192.0.2.10"
     assert client.get("/demo/keys").status_code == 404
     public = make_app(HOST="0.0.0.0")
@@ -228,6 +250,7 @@ def test_accounts_keys_and_orders_survive_restart_and_snapshot(tmp_path: Path) -
             assert me.get("/order/client/k-1?symbol=BTC-USDT").json["order_id"] == placed["order_id"]
             assert as_(app, demo).get(f"/order/{placed['order_id']}").status_code == 404
             assert demo_key(app) == demo  # the dashboard's demo keys are the same after a restart
+            assert (tmp_path / "demo-keys.json").stat().st_mode & 0o777 == 0o600  # the owner's only
         finally:
             app.extensions["me_feed"].stop()
             close_store(app, snapshot=not snapshot)  # the second start reads a snapshot
@@ -303,5 +326,30 @@ def test_private_order_feed_and_revocation_disconnects() -> None:
         assert not dora.is_connected(ns) and other.is_connected(ns)
         again = sio.test_client(app, namespace=ns, auth={"api_key": created["api_key"]})
         assert not again.is_connected(ns)
+        # disabling an account drops every client signed in as it
+        assert web.post("/admin/accounts/demo-1/disable", headers={"X-Admin-Key": ADMIN}).status_code == 200
+        assert not other.is_connected(ns)
     finally:
         app.extensions["me_feed"].stop()
+
+
+def test_the_offline_command_reports_nothing_done_when_the_journal_write_fails(tmp_path: Path, monkeypatch,
+                                                                               capsys) -> None:  # type: ignore[no-untyped-def]
+    from api.account_tool import run_accounts_command
+    from api.storage.store import Store
+
+    assert run_accounts_command("create", "alice", str(tmp_path), True) == 0
+    capsys.readouterr()
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Store, "_write_locked", broken)
+    assert run_accounts_command("create", "bob", str(tmp_path), True) == 1
+    assert run_accounts_command("disable", "alice", str(tmp_path), True) == 1
+    out = capsys.readouterr()
+    assert "me_" not in out.out and "could not be written" in out.err
+    monkeypatch.undo()
+    assert run_accounts_command("list", None, str(tmp_path), True) == 0
+    (only,) = json.loads(capsys.readouterr().out)["accounts"]
+    assert only["name"] == "alice" and only["enabled"] is True

@@ -162,11 +162,24 @@ def test_snapshots_of_earlier_formats_still_load() -> None:
                  for name, v in zip(fields, values)] for values in zip(*(columns[f] for f in fields))]
         return [r[:1] + [symbol] + r[1:] for r in rows] if symbol else rows
 
+    # what formats 1 to 3 held: no accounts, no account column, trades of 7 fields
+    before_accounts = {k: v for k, v in state.items() if k != "accounts"}
+    before_accounts["markets"] = {
+        s: {**m, "resting": {f: v for f, v in m["resting"].items() if f != "account"},
+            "history": {f: v for f, v in m["history"].items() if f != "account"},
+            "recent_trades": [row[:7] for row in m["recent_trades"]]} for s, m in state["markets"].items()}
+    three = {**before_accounts, "version": 3}
+    fresh = create_crypto_engine(ids=IdSource(), clock=StepClock())
+    fresh.restore(three)
+    full = state
+    assert fresh.snapshot() == full
+    check_all(fresh)
+    state = before_accounts
     for version in (1, 2):
         old = {**state, "version": version, "markets": {
             s: {**m, "resting": as_rows(m["resting"], None),
                 "history": as_rows(m["history"], s if version == 1 else None)} for s, m in state["markets"].items()}}
         fresh = create_crypto_engine(ids=IdSource(), clock=StepClock())
         fresh.restore(old)
-        assert fresh.snapshot() == state
+        assert fresh.snapshot() == full
         check_all(fresh)

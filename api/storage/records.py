@@ -27,7 +27,8 @@ from engine.accounts import KeyStatus
 from engine.commands import AddKey, Cancel, Command, CreateAccount, SetAccountStatus, SetKeyStatus, Submit
 from engine.order import BUY, FOK, IOC, LIMIT, MARKET, SELL
 
-FORMAT_VERSION = 1  # kinds 3-8 were added without changing what kinds 1 and 2 mean
+FORMAT_VERSION = 2  # 2 added kinds 3-8 (accounts) and the history's account columns; kinds 1 and 2 are unchanged
+READABLE_FORMATS = ("1", "2")  # a format-1 directory is upgraded on open; an older version refuses a format-2 one
 SUBMIT, CANCEL, SUBMIT_ACCOUNT, CANCEL_ACCOUNT = 1, 2, 3, 4
 CREATE_ACCOUNT, ADD_KEY, KEY_STATUS, ACCOUNT_STATUS = 5, 6, 7, 8
 _SUBMIT = struct.Struct("<BHBBBqqqq")

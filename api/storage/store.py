@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from api.storage import history
-from api.storage.records import FORMAT_VERSION, checksum, encode, pack
+from api.storage.records import FORMAT_VERSION, READABLE_FORMATS, checksum, encode, pack
 from engine.commands import Command
 from engine.events import Event
 
@@ -171,15 +171,20 @@ class Store:
         lock = _lock_directory(directory)
         for leftover in (directory / SNAPSHOT_DIR).glob(f"{SNAPSHOT_TEMP_PREFIX}*.tmp"):  # a write cut short
             leftover.unlink(missing_ok=True)
-        conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        try:
+            conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as exc:
+            os.close(lock)
+            raise StoreError(f"{path} cannot be opened: {exc}") from None
         store = cls(path, conn, symbols, fsync, batch_ms)
         store._dir_lock = lock
         try:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.executescript(SCHEMA)
-            history.migrate(conn)
             store._check_meta()
+            history.migrate(conn)
+            store._mark_format()
             row = conn.execute("SELECT MAX(lsn + count - 1) FROM journal").fetchone()
             snap = conn.execute("SELECT MAX(lsn) FROM snapshots").fetchone()
         except sqlite3.DatabaseError as exc:
@@ -206,13 +211,18 @@ class Store:
                     ("created_at", str(time.time())),
                 ])
             return
-        if meta.get("format_version") != str(FORMAT_VERSION):
+        if meta.get("format_version") not in READABLE_FORMATS:
             raise StoreError(f"{self.path} was written in journal format {meta.get('format_version')}, this version "
-                             f"reads format {FORMAT_VERSION}; refusing to start over it")
+                             f"reads formats {', '.join(READABLE_FORMATS)}; refusing to start over it")
         stored = json.loads(meta.get("symbols", "[]"))
         if stored != self.symbols:
             raise StoreError(f"{self.path} holds the symbols {stored}, but the server is configured for {self.symbols}; "
                              "start with the matching --symbols, or another --data-dir")
+
+    def _mark_format(self) -> None:
+        """Record the current format once the data is in it, so that an older version refuses it."""
+        with self.conn:
+            self.conn.execute("UPDATE meta SET value = ? WHERE key = 'format_version'", (str(FORMAT_VERSION),))
 
     # ---- engine side: buffer only ---------------------------------------------
 
