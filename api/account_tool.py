@@ -20,11 +20,11 @@ from engine.commands import SetAccountStatus, SetKeyStatus
 from engine.matcher import MatchingEngine, create_crypto_engine, create_forex_engine
 from engine.results import Result
 
-ACTIONS = ("create", "list", "new-key", "disable", "enable", "revoke-key")
+ACTIONS = ("create", "list", "new-key", "disable", "enable", "revoke-key", "deposit", "withdraw")
 
 
 def run_accounts_command(action: str, target: str | None, data_dir: str | None, as_json: bool,
-                         symbols_preset: str = "crypto") -> int:
+                         symbols_preset: str = "crypto", asset: str | None = None, amount: str | None = None) -> int:
     directory = Path(data_dir) if data_dir else default_data_dir()
     if action != "list" and not target:
         print(f"error: {action} needs {'a NAME' if action == 'create' else 'a KEY_ID' if action == 'revoke-key' else 'an ACCOUNT (id or name)'}",
@@ -45,6 +45,8 @@ def run_accounts_command(action: str, target: str | None, data_dir: str | None, 
     try:
         recover(engine, store)
         engine.journal = store
+        if action in ("deposit", "withdraw"):
+            return _move(engine, action, target, asset, amount, as_json, lambda: _durable(store))
         return _run(engine, action, target, as_json, lambda: _durable(store))
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -119,6 +121,43 @@ def _run(engine: MatchingEngine, action: str, target: str | None, as_json: bool,
         return 1
     print(json.dumps({"account_id": account.account_id, "enabled": account.enabled}) if as_json
           else f"account {account.account_id} ({account.name}) {action}d")
+    return 0
+
+
+def _move(engine: MatchingEngine, action: str, target: str | None, asset: str | None, amount: str | None,
+          as_json: bool, durable: Callable[[], bool]) -> int:
+    """Deposit into or withdraw from an account's available balance."""
+    from api.accounts import balances_dict
+    from engine import codec
+    from engine.commands import Deposit, Withdraw
+
+    account = engine.accounts.find(target) if target else None
+    if account is None:
+        print(f"error: no account with id or name {target!r}", file=sys.stderr)
+        return 1
+    places = engine.accounts.decimals.get(asset or "")
+    if places is None:
+        print(f"error: ASSET must be one of {', '.join(sorted(engine.accounts.decimals))}", file=sys.stderr)
+        return 2
+    units = codec.parse_amount(amount, places)
+    if units is None:
+        print(f"error: AMOUNT must be a positive decimal with at most {places} decimals for {asset}", file=sys.stderr)
+        return 2
+    result = engine.execute((Deposit if action == "deposit" else Withdraw)(account.account_id, asset, units))
+    if not result.executed:
+        have = codec.amount_text(account.available.get(asset, 0), places)  # type: ignore[arg-type]
+        print(f"error: cannot withdraw {amount} {asset}: the account has {have} available" if
+              result.code.value == "INSUFFICIENT_BALANCE" else f"error: {result.code.value}", file=sys.stderr)
+        return 1
+    if not durable():
+        return 1
+    balances = balances_dict(account, engine)
+    if as_json:
+        print(json.dumps({"account_id": account.account_id, "name": account.name, "balances": balances}))
+    else:
+        line = balances[asset]  # type: ignore[index]
+        print(f"account {account.account_id} ({account.name}) {asset}: available {line['available']}, "
+              f"locked {line['locked']}")
     return 0
 
 

@@ -21,7 +21,8 @@ from api.storage import history
 from engine import codec
 from engine.accounts import Account, valid_key_id
 from engine.book import Trade
-from engine.commands import SetAccountStatus, SetKeyStatus
+from engine.commands import Deposit, SetAccountStatus, SetKeyStatus, Withdraw
+from engine.errors import ResultCode
 from engine.matcher import MatchingEngine
 from engine.order import Order
 from engine.results import Result
@@ -35,6 +36,14 @@ def _engine() -> MatchingEngine:
     return current_app.extensions["matching_engine"]
 
 
+def balances_dict(account: Account, engine: MatchingEngine) -> dict[str, dict[str, str]]:
+    """Per asset the account holds or held: available and locked, as exact decimal strings."""
+    decimals = engine.accounts.decimals
+    assets = sorted(set(account.available) | set(account.locked))
+    return {a: {"available": codec.amount_text(account.available.get(a, 0), decimals[a]),
+                "locked": codec.amount_text(account.locked.get(a, 0), decimals[a])} for a in assets}
+
+
 def account_dict(account: Account, engine: MatchingEngine) -> dict[str, Any]:
     keys = engine.accounts.keys
     return {
@@ -43,6 +52,7 @@ def account_dict(account: Account, engine: MatchingEngine) -> dict[str, Any]:
         "enabled": account.enabled,
         "created_at": account.created_ns / 1e9,
         "open_orders": len(account.live),
+        "balances": balances_dict(account, engine),
         "keys": [{"key_id": k, "status": keys[k].status.value, "created_at": keys[k].created_ns / 1e9}
                  for k in account.key_ids],
     }
@@ -213,6 +223,35 @@ def admin_new_key(ref: str) -> Any:
     _executed(result, "key")
     return jsonify({"account_id": found.account_id, "name": found.name, "key_id": key.split("_")[1],  # type: ignore[union-attr]
                     "api_key": key}), 201
+
+
+@bp.post("/admin/accounts/<ref>/<any(deposit, withdraw):action>")
+def admin_move_funds(ref: str, action: str) -> Any:
+    """Deposit into or withdraw from an account's available balance: ``{"asset": "USDT", "amount": "100.5"}``."""
+    _require_admin()
+    found = _account_arg(ref)
+    body = json_body(frozenset({"asset", "amount"}))
+    require(body, "asset", "amount")
+    engine = _engine()
+    asset = body["asset"]
+    places = engine.accounts.decimals.get(asset) if isinstance(asset, str) else None
+    if places is None:
+        raise bad_request("UNKNOWN_ASSET", f"asset must be one of {', '.join(sorted(engine.accounts.decimals))}")
+    amount = codec.parse_amount(body["amount"], places)
+    if amount is None:
+        raise bad_request("INVALID_AMOUNT", f"amount must be a positive decimal string with at most {places} "
+                                            f"decimals for {asset}")
+    command = (Deposit if action == "deposit" else Withdraw)(found.account_id, asset, amount)
+    result = engine.execute(command)
+    if result.code is ResultCode.INSUFFICIENT_BALANCE:
+        with engine.lock:
+            have = found.available.get(asset, 0)
+        raise ApiError(400, "INSUFFICIENT_BALANCE", "INSUFFICIENT_BALANCE",
+                       f"cannot withdraw {codec.amount_text(amount, places)} {asset}: the account has "
+                       f"{codec.amount_text(have, places)} available")
+    _executed(result, "balance")
+    with engine.lock:
+        return jsonify(account_dict(found, engine))
 
 
 @bp.post("/admin/accounts/<ref>/<any(enable, disable):action>")

@@ -19,7 +19,7 @@ from limits import parse
 
 from api.errors import ApiError
 from engine.accounts import KEY_PREFIX, Account, digest
-from engine.commands import AddKey, CreateAccount
+from engine.commands import AddKey, CreateAccount, Deposit
 from engine.errors import ResultCode
 from engine.matcher import MatchingEngine
 from engine.results import Result
@@ -57,6 +57,16 @@ def open_account(engine: MatchingEngine, name: str) -> tuple[Result, dict[str, A
     if key is None:
         return keyed, None
     return result, {"account_id": account_id, "name": name, "key_id": key.split("_")[1], "api_key": key}
+
+
+def fund(engine: MatchingEngine, account_id: int, whole_units: int) -> Result | None:
+    """Deposit ``whole_units`` of every asset the engine knows into an account (demo funds); the first refusal,
+    or None."""
+    for asset, places in sorted(engine.accounts.decimals.items()):
+        result = engine.execute(Deposit(account_id, asset, whole_units * 10**places))
+        if not result.executed:
+            return result
+    return None
 
 
 def presented_key(header: Callable[[str], str | None]) -> str | None:

@@ -66,10 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="do not create the two demo accounts on a fresh start")
 
     accounts = sub.add_parser("accounts", help="create and manage accounts and API keys of a stopped server")
-    accounts.add_argument("action", choices=["create", "list", "new-key", "disable", "enable", "revoke-key"],
+    accounts.add_argument("action", choices=["create", "list", "new-key", "disable", "enable", "revoke-key",
+                                             "deposit", "withdraw"],
                           help="create NAME; list; new-key ACCOUNT; disable ACCOUNT; enable ACCOUNT; "
-                               "revoke-key KEY_ID (ACCOUNT is an id or a name)")
+                               "revoke-key KEY_ID; deposit ACCOUNT ASSET AMOUNT; withdraw ACCOUNT ASSET AMOUNT "
+                               "(ACCOUNT is an id or a name)")
     accounts.add_argument("target", nargs="?", help="NAME, ACCOUNT or KEY_ID")
+    accounts.add_argument("asset", nargs="?", help="deposit/withdraw: the asset, e.g. USDT")
+    accounts.add_argument("amount", nargs="?", help="deposit/withdraw: the amount, a decimal, e.g. 1000.50")
     accounts.add_argument("--data-dir", default=os.environ.get("ME_DATA_DIR"), help="the data directory")
     accounts.add_argument("--json", action="store_true", help="print one JSON object")
     accounts.add_argument("--symbols", choices=["crypto", "forex"], default=os.environ.get("ME_SYMBOLS", "crypto"),
@@ -236,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "accounts":
         from api.account_tool import run_accounts_command
 
-        return run_accounts_command(args.action, args.target, args.data_dir, args.json, args.symbols)
+        return run_accounts_command(args.action, args.target, args.data_dir, args.json, args.symbols, args.asset,
+                                    args.amount)
     if args.command == "journal":
         from api.admin import run_journal_command
 

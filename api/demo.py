@@ -1,7 +1,7 @@
 """Two demo accounts on a fresh start, so the dashboard is usable at once.
 
 On a server bound to loopback whose engine has no accounts yet (a new data directory,
-or every start in memory), ``demo-1`` and ``demo-2`` are created with one key each.
+or every start in memory), ``demo-1`` and ``demo-2`` are created with one key each and a billion of every asset.
 The keys are printed once and kept, readable by the owner only, in ``demo-keys.json``
 in the data directory, so the dashboard can sign in with them after a restart too
 (``GET /demo/keys``, loopback only).  ``--no-demo`` skips all of it.
@@ -16,13 +16,14 @@ from typing import Any
 
 from flask import Flask
 
-from api.auth import is_loopback, open_account
+from api.auth import fund, is_loopback, open_account
 from engine.matcher import MatchingEngine
 
 log = logging.getLogger("api.demo")
 
 DEMO_NAMES = ("demo-1", "demo-2")
 KEYS_FILE = "demo-keys.json"
+DEMO_FUNDS = 1_000_000_000  # of every asset: play money, enough for long load tests
 
 
 def keys_path(app: Flask) -> Path | None:
@@ -49,6 +50,9 @@ def ensure_demo_accounts(app: Flask, engine: MatchingEngine) -> list[dict[str, A
         if account is None:
             log.warning("demo account %s not created: %s", name, result.code.value)
             return []
+        refused = fund(engine, account["account_id"], DEMO_FUNDS)
+        if refused is not None:
+            log.warning("demo account %s not funded: %s", name, refused.code.value)
         created.append(account)
     store = app.extensions.get("me_store")
     if store is not None and not store.wait_durable():

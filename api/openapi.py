@@ -123,10 +123,17 @@ SCHEMAS: dict[str, Any] = {
         "account_id": ID, "name": {"type": "string"}, "enabled": {"type": "boolean"},
         "created_at": {"type": "number", "description": "seconds since the epoch"},
         "open_orders": {"type": "integer", "minimum": 0},
+        "balances": {"type": "object", "description": "per asset held: available and locked, exact decimal strings",
+                     "additionalProperties": _obj({"available": {"type": "string"}, "locked": {"type": "string"}})},
         "keys": {"type": "array", "items": {"$ref": "#/components/schemas/KeyInfo"},
                  "description": "the account's keys (ids and states; never a secret)"},
     }),
     "Accounts": _obj({"accounts": {"type": "array", "items": {"$ref": "#/components/schemas/Account"}}}),
+    "MoveFundsRequest": _obj({
+        "asset": {"type": "string", "description": "an asset of the venue's symbols, e.g. USDT"},
+        "amount": {"type": "string", "pattern": "^[0-9]{1,24}([.][0-9]+)?$",
+                   "description": "positive, with no more decimals than the asset's unit"},
+    }, extra=False),
     "CreateAccountRequest": _obj({
         "name": {"type": "string", "minLength": 1, "maxLength": 64,
                  "description": "unique; printable characters, without leading or trailing spaces"},
@@ -267,6 +274,17 @@ def _account_paths() -> dict[str, Any]:
                                                    if action == "disable" else ""),
             {"200": _resp("The account", "Account"), "404": _resp(f"Unknown account; or: {NO_ADMIN}", "Error")},
             parameters=[ACCOUNT_REF])} for action in ("enable", "disable")},
+        **{f"/admin/accounts/{{account}}/{action}": {"post": _admin(
+            "Deposit into an account's available balance" if action == "deposit" else
+            "Withdraw from an account's available balance (refused beyond it: INSUFFICIENT_BALANCE)",
+            {"200": _resp("The account, with its balances", "Account"),
+             "400": _resp("Unknown asset, invalid amount" + (", or more than available (INSUFFICIENT_BALANCE)"
+                                                             if action == "withdraw" else ""), "Error"),
+             "404": _resp(f"Unknown account; or: {NO_ADMIN}", "Error"),
+             "413": _resp("Body too large", "Error")},
+            parameters=[ACCOUNT_REF],
+            requestBody={"required": True, "content": _json("MoveFundsRequest", {"asset": "USDT", "amount": "1000"})})}
+            for action in ("deposit", "withdraw")},
         **{f"/admin/keys/{{key_id}}/{action}": {"post": _admin(
             {"enable": "Enable a disabled key", "disable": "Disable a key until it is enabled again",
              "revoke": "Revoke a key, for good"}[action],

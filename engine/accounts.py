@@ -14,7 +14,8 @@ import hmac
 from enum import StrEnum
 from typing import Any, Callable
 
-from engine.commands import AddKey, CreateAccount, SetAccountStatus, SetKeyStatus
+from engine.balances import MAX_AMOUNT, balance_rows
+from engine.commands import AddKey, CreateAccount, Deposit, SetAccountStatus, SetKeyStatus, Withdraw
 from engine.errors import ResultCode
 from engine.results import Result
 
@@ -78,7 +79,7 @@ class ApiKey:
 
 
 class Account:
-    __slots__ = ("account_id", "name", "enabled", "created_ns", "key_ids", "live")
+    __slots__ = ("account_id", "name", "enabled", "created_ns", "key_ids", "live", "available", "locked")
 
     def __init__(self, account_id: int, name: str, enabled: bool, created_ns: int) -> None:
         self.account_id = account_id
@@ -87,18 +88,24 @@ class Account:
         self.created_ns = created_ns
         self.key_ids: list[str] = []
         self.live: dict[int, Any] = {}  # order id -> this account's resting order (kept by the engine)
+        self.available: dict[str, int] = {}  # asset -> units free to trade or withdraw
+        self.locked: dict[str, int] = {}  # asset -> units held by open orders
 
 
 class Accounts:
     """Every account and key the engine knows. Changed only by the engine's account commands."""
 
-    __slots__ = ("by_id", "by_name", "keys", "next_account_id")
+    __slots__ = ("by_id", "by_name", "keys", "next_account_id", "decimals", "fees", "supply", "mixed")
 
     def __init__(self) -> None:
         self.by_id: dict[int, Account] = {}
         self.by_name: dict[str, Account] = {}
         self.keys: dict[str, ApiKey] = {}
         self.next_account_id = 1
+        self.decimals: dict[str, int] = {}  # asset -> its smallest unit is 10**-decimals (set by the symbols)
+        self.fees: dict[str, int] = {}  # the venue's fee account: asset -> units
+        self.supply: dict[str, int] = {}  # asset -> deposits minus withdrawals
+        self.mixed = False  # an order with an account traded with one without (conservation no longer checkable)
 
     def __len__(self) -> int:
         return len(self.by_id)
@@ -196,6 +203,38 @@ class Accounts:
         account.enabled = cmd.enabled
         return Result(_OK, cmd)
 
+    def _amount_refusal(self, cmd: Any) -> tuple[Account | None, ResultCode | None]:
+        account = self.by_id.get(cmd.account_id) if type(cmd.account_id) is int else None
+        if account is None:
+            return None, ResultCode.UNKNOWN_ACCOUNT
+        if type(cmd.asset) is not str or cmd.asset not in self.decimals:
+            return None, ResultCode.UNKNOWN_ASSET
+        if type(cmd.amount) is not int or not 0 < cmd.amount <= MAX_AMOUNT:
+            return None, ResultCode.INVALID_AMOUNT
+        return account, None
+
+    def deposit(self, cmd: Deposit, clock: Callable[[], int]) -> Result:
+        """Execute a Deposit: credit ``available``."""
+        account, refusal = self._amount_refusal(cmd)
+        if account is None:
+            return Result(refusal, cmd)  # type: ignore[arg-type]
+        ts = cmd.ts_ns if cmd.ts_ns is not None else clock()
+        account.available[cmd.asset] = account.available.get(cmd.asset, 0) + cmd.amount
+        self.supply[cmd.asset] = self.supply.get(cmd.asset, 0) + cmd.amount
+        return Result(_OK, Deposit(cmd.account_id, cmd.asset, cmd.amount, ts), ts_ns=ts)
+
+    def withdraw(self, cmd: Withdraw, clock: Callable[[], int]) -> Result:
+        """Execute a Withdraw: debit ``available``; refused if it holds less."""
+        account, refusal = self._amount_refusal(cmd)
+        if account is None:
+            return Result(refusal, cmd)  # type: ignore[arg-type]
+        if account.available.get(cmd.asset, 0) < cmd.amount:
+            return Result(ResultCode.INSUFFICIENT_BALANCE, cmd)
+        ts = cmd.ts_ns if cmd.ts_ns is not None else clock()
+        account.available[cmd.asset] -= cmd.amount
+        self.supply[cmd.asset] -= cmd.amount
+        return Result(_OK, Withdraw(cmd.account_id, cmd.asset, cmd.amount, ts), ts_ns=ts)
+
     # ---- snapshots -----------------------------------------------------------
 
     def export(self) -> dict[str, Any]:
@@ -203,6 +242,10 @@ class Accounts:
             "next_account_id": self.next_account_id,
             "accounts": [[a.account_id, a.name, a.enabled, a.created_ns] for a in self.by_id.values()],
             "keys": [[k.key_id, k.account_id, k.digest, k.status.value, k.created_ns] for k in self.keys.values()],
+            "balances": {str(a.account_id): balance_rows(a) for a in self.by_id.values() if a.available or a.locked},
+            "fees": sorted([asset, units] for asset, units in self.fees.items()),
+            "supply": sorted([asset, units] for asset, units in self.supply.items()),
+            "mixed": self.mixed,
         }
 
     def load(self, data: dict[str, Any]) -> None:
@@ -216,6 +259,15 @@ class Accounts:
         for key_id, account_id, dig, status, created in data["keys"]:
             self.keys[key_id] = ApiKey(key_id, account_id, dig, KEY_STATUS_OF[status], created)
             self.by_id[account_id].key_ids.append(key_id)
+        for account_id, rows in data.get("balances", {}).items():
+            account = self.by_id[int(account_id)]
+            for asset, available, locked in rows:
+                account.available[asset] = available
+                if locked:
+                    account.locked[asset] = locked
+        self.fees = {asset: units for asset, units in data.get("fees", [])}
+        self.supply = {asset: units for asset, units in data.get("supply", [])}
+        self.mixed = data.get("mixed", False)
 
     def check_invariants(self) -> None:
         assert len(self.by_id) == len(self.by_name), "account name index differs from the accounts"

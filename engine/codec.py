@@ -89,6 +89,24 @@ def parse_cancel(markets: Mapping[str, Market], symbol: Any, order_id: Any = Non
     return Cancel(market.symbol, None, client_order_id, None, account)
 
 
+def parse_amount(value: object, decimals: int) -> int | None:
+    """A positive amount (a decimal string, or an int) as a count of ``10**-decimals``, exactly; None if it is
+    not one or has more decimals than the asset."""
+    text = str(value) if type(value) is int else value
+    if type(text) is not str or not 0 < len(text) <= 64 or not text.isascii():
+        return None
+    whole, dot, frac = text.partition(".")
+    if not whole.isdigit() or (dot and not frac.isdigit()) or len(frac) > decimals or len(whole) > 24:
+        return None
+    units = int(whole) * 10**decimals + (int(frac.ljust(decimals, "0")) if frac else 0)
+    return units if units > 0 else None
+
+
+def amount_text(units: int, decimals: int) -> str:
+    """An asset amount, exact, without trailing zeros past two decimals."""
+    return format_trimmed(units, decimals, min(2, decimals))
+
+
 def parse_order_id(value: object) -> int | None:
     """An order id from an int or a string of at most 20 ASCII digits, else None."""
     if type(value) is int:
@@ -173,6 +191,12 @@ def message(market: Market | None, result: Result) -> str:
     """The sentence for a refusal, with the command's numbers as decimals."""
     code, cmd = result.code, result.command
     C = ResultCode
+    if code is C.INSUFFICIENT_BALANCE and result.detail is not None and market is not None and market.money is not None:
+        asset, need, have = result.detail
+        places = market.money.decimals[asset]
+        return (f"insufficient {asset}: this order needs {amount_text(need, places)} {asset} available "
+                f"(price x quantity plus the largest fee for a buy; the quantity for a sell), the account has "
+                f"{amount_text(have, places)}")
     if code is C.JOURNAL_UNAVAILABLE:
         return "the journal cannot be written, so no command is executed until the server is restarted"
     if market is None or code in (C.UNKNOWN_SYMBOL, C.INVALID_SYMBOL):

@@ -137,8 +137,32 @@ class SetAccountStatus(_Value):
         self.enabled = enabled
 
 
-AccountCommand = Union[CreateAccount, AddKey, SetKeyStatus, SetAccountStatus]
-Command = Union[Submit, Cancel, CreateAccount, AddKey, SetKeyStatus, SetAccountStatus]
+class Deposit(_Value):
+    """Credit an account's available balance of ``asset`` with ``amount`` of its smallest units."""
+
+    __slots__ = ("account_id", "asset", "amount", "ts_ns")
+
+    def __init__(self, account_id: int, asset: str, amount: int, ts_ns: int | None = None) -> None:
+        self.account_id = account_id
+        self.asset = asset
+        self.amount = amount
+        self.ts_ns = ts_ns
+
+
+class Withdraw(_Value):
+    """Debit an account's available balance of ``asset``; refused if it holds less."""
+
+    __slots__ = ("account_id", "asset", "amount", "ts_ns")
+
+    def __init__(self, account_id: int, asset: str, amount: int, ts_ns: int | None = None) -> None:
+        self.account_id = account_id
+        self.asset = asset
+        self.amount = amount
+        self.ts_ns = ts_ns
+
+
+AccountCommand = Union[CreateAccount, AddKey, SetKeyStatus, SetAccountStatus, Deposit, Withdraw]
+Command = Union[Submit, Cancel, CreateAccount, AddKey, SetKeyStatus, SetAccountStatus, Deposit, Withdraw]
 
 
 

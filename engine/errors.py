@@ -21,6 +21,7 @@ class ErrorCode(str, Enum):
     ACCOUNT_NOT_FOUND = "ACCOUNT_NOT_FOUND"
     KEY_NOT_FOUND = "KEY_NOT_FOUND"
     ALREADY_EXISTS = "ALREADY_EXISTS"
+    INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE"
 
 
 class ResultCode(str, Enum):
@@ -70,6 +71,10 @@ class ResultCode(str, Enum):
     UNKNOWN_KEY = "UNKNOWN_KEY"
     INVALID_KEY_STATUS = "INVALID_KEY_STATUS"
     KEY_REVOKED = "KEY_REVOKED"
+    # -- money
+    UNKNOWN_ASSET = "UNKNOWN_ASSET"
+    INVALID_AMOUNT = "INVALID_AMOUNT"
+    INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE"
     # -- journal: the command cannot be recorded, so it is not executed
     JOURNAL_UNAVAILABLE = "JOURNAL_UNAVAILABLE"
     # -- replay: a recorded command that does not fit the state (the journal is not this engine's)
@@ -98,6 +103,7 @@ _ERROR_CODE = {
     ResultCode.KEY_ID_IN_USE: ErrorCode.ALREADY_EXISTS,
     ResultCode.ACCOUNT_ID_IN_USE: ErrorCode.ALREADY_EXISTS,
     ResultCode.UNKNOWN_KEY: ErrorCode.KEY_NOT_FOUND,
+    ResultCode.INSUFFICIENT_BALANCE: ErrorCode.INSUFFICIENT_BALANCE,
 }
 
 

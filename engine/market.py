@@ -32,6 +32,7 @@ class Market:
         "volume_lots",
         "notional_units",
         "last_price_ticks",
+        "money",
     )
 
     def __init__(self, config: SymbolConfig, fees: FeeCalculator, history_limit: int, trade_limit: int) -> None:
@@ -55,6 +56,7 @@ class Market:
         self.volume_lots = 0
         self.notional_units = 0
         self.last_price_ticks: int | None = None
+        self.money: Any = None  # engine.balances.MarketMoney, set by the engine once the assets are known
 
     def remember(self, order: Order) -> None:
         """Keep a finished order for status queries, evicting the oldest past the limit. O(1).

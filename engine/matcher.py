@@ -24,10 +24,14 @@ from engine.commands import (
     Command,
     CommandJournal,
     CreateAccount,
+    Deposit,
     SetAccountStatus,
     SetKeyStatus,
     Submit,
+    Withdraw,
 )
+from engine.balances import MarketMoney, needed_decimals, order_lock, requirement, settle, square_taker
+from engine import balances
 from engine.errors import (
     DuplicateClientOrderIdError,
     EngineError,
@@ -120,6 +124,7 @@ class MatchingEngine(Queries):
         self._account_commands: dict[type, Callable[[Any], Result]] = {
             CreateAccount: lambda cmd: accounts.create(cmd, self.clock), AddKey: lambda cmd: accounts.add_key(cmd, self.clock),
             SetKeyStatus: accounts.set_key_status, SetAccountStatus: accounts.set_account_status,
+            Deposit: lambda cmd: accounts.deposit(cmd, self.clock), Withdraw: lambda cmd: accounts.withdraw(cmd, self.clock),
         }
 
     # ---- SETUP -----------------------------------------------------------------
@@ -135,7 +140,34 @@ class MatchingEngine(Queries):
                     config.maker_fee_rate if config.maker_fee_rate is not None else fees.maker_fee_rate,
                     config.taker_fee_rate if config.taker_fee_rate is not None else fees.taker_fee_rate,
                 )
-            self._markets[config.symbol] = Market(config, fees, self.history_limit, self.recent_trades_limit)
+            market = Market(config, fees, self.history_limit, self.recent_trades_limit)
+            self._markets[config.symbol] = market
+            try:
+                self._price_assets()
+            except ValueError:
+                del self._markets[config.symbol]
+                raise
+
+    def _price_assets(self) -> None:
+        """Each asset's smallest unit: fine enough for every market that trades it (see engine.balances)."""
+        decimals: dict[str, int] = {}
+        for market in self._markets.values():
+            try:
+                needs = needed_decimals(market)
+            except ValueError:  # not named BASE-QUOTE: its orders cannot carry an account
+                continue
+            for asset, places in needs.items():
+                decimals[asset] = max(decimals.get(asset, 0), places)
+        accounts = self.accounts
+        for asset, places in decimals.items():
+            if accounts.supply.get(asset) and accounts.decimals.get(asset) != places:
+                raise ValueError(f"adding this symbol would change the unit of {asset}, which accounts already hold")
+        accounts.decimals = decimals
+        for market in self._markets.values():
+            try:
+                market.money = MarketMoney(market, decimals)
+            except ValueError:
+                market.money = None
 
     def add_event_listener(self, listener: EventListener) -> None:
         """Call ``listener(event)`` for every event, in sequence order. O(1)."""
@@ -270,6 +302,14 @@ class MatchingEngine(Queries):
                 return Result(ResultCode.INVALID_CLIENT_ORDER_ID, cmd)
             if (coid if account is None else (account, coid)) in market.client_ids:
                 return Result(ResultCode.CLIENT_ORDER_ID_IN_USE, cmd)
+        if account is not None:
+            money = market.money
+            if money is None:
+                return Result(ResultCode.UNKNOWN_ASSET, cmd)
+            asset, need = requirement(money, market.book, side, price, lots)
+            have = owner.available.get(asset, 0)  # type: ignore[possibly-undefined]
+            if have < need:
+                return Result(ResultCode.INSUFFICIENT_BALANCE, cmd, detail=(asset, need, have))
         oid = cmd.order_id
         if oid is None:
             oid = self.ids.order_id()
@@ -290,6 +330,8 @@ class MatchingEngine(Queries):
         if otype is FOK and not book.can_fill(side, price, lots):
             return self._reject(market, cmd, order, ResultCode.FOK_NOT_FILLABLE)
 
+        if account is not None:
+            balances.lock(owner, asset, need)  # type: ignore[possibly-undefined]
         market.orders_accepted += 1
         remaining = lots
         status = PENDING
@@ -328,6 +370,13 @@ class MatchingEngine(Queries):
             market.volume_lots += volume
             market.notional_units += value * market.value_factor
             market.last_price_ticks = last_price
+            if self.accounts.by_id:
+                by_id = self.accounts.by_id
+                if account is None or any(m.account is None for m, _ in fills):
+                    if account is not None or any(m.account is not None for m, _ in fills):
+                        self.accounts.mixed = True
+                paid = settle(market.money, self.accounts.fees, fills, order, owner if account is not None else None,  # type: ignore[possibly-undefined]
+                              by_id)
             last_maker = fills[-1][0]
             last_maker_lots = last_maker.remaining_lots
             level_lots = book.level_total(last_maker.side, last_price)  # type: ignore[arg-type]
@@ -348,9 +397,12 @@ class MatchingEngine(Queries):
         order.status = status
         if status is FILLED or status is CANCELLED:
             market.remember(order)
+        if account is not None:
+            square_taker(market.money, owner, order, need, paid if trades else 0, remaining,  # type: ignore[possibly-undefined]
+                         status is not CANCELLED and remaining > 0)
         book.sequence = seq
         return _new_tuple(Result, (_OK, cmd, order, status, remaining, trades, fills, first_seq,
-                                   last_maker_lots, level_lots, rest_lots, ts))
+                                   last_maker_lots, level_lots, rest_lots, ts, None))
 
     def _reject(self, market: Market, cmd: Submit, order: Order, code: ResultCode) -> Result:
         order.status = REJECTED
@@ -391,7 +443,9 @@ class MatchingEngine(Queries):
             ts = self.clock()
         book.cancel(order.order_id)
         if order.account is not None:
-            del self.accounts.by_id[order.account].live[order.order_id]
+            owner = self.accounts.by_id[order.account]
+            del owner.live[order.order_id]
+            balances.release(owner, *order_lock(market.money, order))
         if order.client_order_id is not None:
             del market.client_ids[order.client_order_id if order.account is None
                                   else (order.account, order.client_order_id)]
@@ -401,7 +455,7 @@ class MatchingEngine(Queries):
         level_lots = book.level_total(order.side, order.price_ticks)  # type: ignore[arg-type]
         # The cancel's own time is the events' time; the order keeps its entry time.
         return _new_tuple(Result, (_OK, cmd, order, CANCELLED, order.remaining_lots, NO_TRADES, NO_FILLS, first_seq, 0,
-                                   level_lots, 0, ts))
+                                   level_lots, 0, ts, None))
 
     # ---- ACCOUNTS ------------------------------------------------------------------
 
@@ -531,6 +585,26 @@ class MatchingEngine(Queries):
                         live.setdefault(order.account, {})[order.order_id] = order
             for account_id, account in self.accounts.by_id.items():
                 assert account.live == live.get(account_id, {}), f"account {account_id}'s live orders differ"
+            self._check_money()
+
+    def _check_money(self) -> None:
+        """Each account's locked funds are what its open orders need; no balance is negative; and, unless orders
+        with and without accounts traded, every asset is conserved. O(accounts x assets + live orders)."""
+        accounts = self.accounts
+        totals: dict[str, int] = dict(accounts.fees)
+        for account in accounts.by_id.values():
+            needs: dict[str, int] = {}
+            for order in account.live.values():
+                asset, units = order_lock(self._markets[order.symbol].money, order)
+                needs[asset] = needs.get(asset, 0) + units
+            held = {a: u for a, u in account.locked.items() if u}
+            assert held == needs, f"account {account.account_id} locks {held}, its open orders need {needs}"
+            for asset, units in list(account.available.items()) + list(account.locked.items()):
+                assert units >= 0, f"account {account.account_id} holds {units} {asset}"
+                totals[asset] = totals.get(asset, 0) + units
+        if not accounts.mixed:
+            supply = {a: u for a, u in accounts.supply.items() if u}
+            assert {a: u for a, u in totals.items() if u} == supply, f"balances {totals} differ from deposits {supply}"
 
     # ---- internals -------------------------------------------------------------
 

@@ -54,6 +54,7 @@ class Result(NamedTuple):
     level_lots: int = 0  # total at the last level touched (matching), or at a cancelled order's level
     rest_lots: int = 0  # total at the level the order rested on
     ts_ns: int = 0  # when the command ran (for a submit, the order's own time)
+    detail: Any = None  # INSUFFICIENT_BALANCE: (asset, units needed, units available)
 
     @property
     def executed(self) -> bool:

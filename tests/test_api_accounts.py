@@ -145,6 +145,12 @@ def test_admin_surface_is_absent_without_an_admin_key_and_guarded_with_one() -> 
         assert "carol" in listing and body["api_key"] not in listing and body["api_key"][-20:] not in listing
         carol = as_(app, body["api_key"])
         assert carol.get("/account").json["name"] == "carol"
+        assert carol.get("/account").json["balances"] == {}  # a new account holds nothing
+        short = carol.post("/order", json=order())
+        assert short.status_code == 400 and short.json["error_code"] == "INSUFFICIENT_BALANCE"
+        assert "needs 3003.00 USDT available" in short.json["error"] and "has 0.00" in short.json["error"]
+        funded = client.post("/admin/accounts/carol/deposit", json={"asset": "USDT", "amount": "5000"}, headers=admin)
+        assert funded.status_code == 200 and funded.json["balances"]["USDT"] == {"available": "5000.00", "locked": "0.00"}
         # keys: a second one, disable, enable, revoke (final)
         second = client.post("/admin/accounts/carol/keys", headers=admin).json
         assert as_(app, second["api_key"]).get("/account").status_code == 200
@@ -233,6 +239,7 @@ def test_accounts_keys_and_orders_survive_restart_and_snapshot(tmp_path: Path) -
     app = make_app(**cfg)
     client = app.test_client()
     kept = client.post("/admin/accounts", json={"name": "kept"}, headers=admin).json
+    client.post("/admin/accounts/kept/deposit", json={"asset": "USDT", "amount": "5000.25"}, headers=admin)
     gone = client.post("/admin/accounts/kept/keys", headers=admin).json
     assert client.post(f"/admin/keys/{gone['key_id']}/revoke", headers=admin).status_code == 200
     placed = as_(app, kept["api_key"]).post("/order", json=order("k-1")).json
@@ -248,6 +255,8 @@ def test_accounts_keys_and_orders_survive_restart_and_snapshot(tmp_path: Path) -
             assert as_(app, gone["api_key"]).get("/account").status_code == 401  # still revoked
             me = as_(app, kept["api_key"])
             assert me.get("/order/client/k-1?symbol=BTC-USDT").json["order_id"] == placed["order_id"]
+            # 0.1 x 30000 plus the 0.1% fee stays locked for the open buy, exactly
+            assert me.get("/account").json["balances"]["USDT"] == {"available": "1997.25", "locked": "3003.00"}
             assert as_(app, demo).get(f"/order/{placed['order_id']}").status_code == 404
             assert demo_key(app) == demo  # the dashboard's demo keys are the same after a restart
             assert (tmp_path / "demo-keys.json").stat().st_mode & 0o777 == 0o600  # the owner's only
@@ -267,6 +276,9 @@ def test_offline_account_command_and_a_running_server(tmp_path: Path) -> None:
     assert made.returncode == 0, made.stderr
     alice = json.loads(made.stdout)
     assert set(alice) >= {"account_id", "name", "api_key"} and alice["name"] == "alice"
+    assert run_tool("deposit", "alice", "USDT", "10000", "--data-dir", data).returncode == 0
+    short = run_tool("withdraw", "alice", "USDT", "10000.01", "--data-dir", data)
+    assert short.returncode == 1 and "10000.00 available" in short.stderr
     listed = run_tool("list", "--data-dir", data)
     assert "alice" in listed.stdout and alice["api_key"] not in listed.stdout and alice["api_key"][-16:] not in listed.stdout
     with server_process("--data-dir", data, "--no-demo") as (url, _):
@@ -305,6 +317,7 @@ def test_private_order_feed_and_revocation_disconnects() -> None:
     try:
         web = app.test_client()
         created = web.post("/admin/accounts", json={"name": "dora"}, headers={"X-Admin-Key": ADMIN}).json
+        web.post("/admin/accounts/dora/deposit", json={"asset": "USDT", "amount": "5000"}, headers={"X-Admin-Key": ADMIN})
         sio = socketio_of(app)
         refused = sio.test_client(app, namespace=ns, auth={"api_key": "me_0123456789ab_" + "z" * 43})
         assert not refused.is_connected(ns)

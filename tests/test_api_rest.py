@@ -34,7 +34,7 @@ def test_health_symbols_and_docs(client) -> None:  # type: ignore[no-untyped-def
         operation = spec["paths"][path][method]
         assert operation["security"] == [{"ApiKey": []}, {"Bearer": []}] and "401" in operation["responses"], path
     admin = [(path, method) for path, item in spec["paths"].items() if path.startswith("/admin/") for method in item]
-    assert len(admin) == 8 and all(spec["paths"][p][m]["security"] == [{"AdminKey": []}] for p, m in admin)
+    assert len(admin) == 10 and all(spec["paths"][p][m]["security"] == [{"AdminKey": []}] for p, m in admin)
     public = {"/health", "/symbols", "/book/{symbol}", "/bbo/{symbol}", "/trades/{symbol}", "/statistics", "/demo/keys"}
     assert all("security" not in spec["paths"][p]["get"] for p in public)
     assert set(spec["paths"]) == {p for p, _ in private} | {p for p, _ in admin} | public

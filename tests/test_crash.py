@@ -15,7 +15,7 @@ import socketio
 
 from api.storage.records import decode, unpack
 from engine import codec
-from engine.commands import AddKey, Cancel, CreateAccount, Submit
+from engine.commands import AddKey, Cancel, CreateAccount, Deposit, Submit
 from engine.matcher import create_crypto_engine
 from tests.reference_book import ReferenceBook
 from tests.servers import demo_key, free_port, server_process, signed_in
@@ -121,9 +121,10 @@ def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
 
     commands = journal_commands(tmp_path)
     # the journal opens with the demo accounts, and every order after them is one of theirs
-    assert [(type(c), c.account_id) for c in commands[:4]] == [
-        (CreateAccount, accounts[0]), (AddKey, accounts[0]), (CreateAccount, accounts[1]), (AddKey, accounts[1])]
-    assert all(isinstance(c, (Submit, Cancel)) and c.account in accounts for c in commands[4:])
+    # each demo account: created, keyed, and funded in each of the 5 assets
+    expected = [row for a in accounts for row in [(CreateAccount, a), (AddKey, a)] + [(Deposit, a)] * 5]
+    assert [(type(c), c.account_id) for c in commands[:len(expected)]] == expected
+    assert all(isinstance(c, (Submit, Cancel)) and c.account in accounts for c in commands[len(expected):])
     owner = {c.order_id: c.account for c in commands if isinstance(c, Submit)}
     # every acknowledgement was durable first, recorded for the account whose key placed it
     assert {a["order_id"]: accounts[keys.index(k)] for k, a in acked}.items() <= owner.items()

@@ -575,6 +575,8 @@ def test_on_a_non_loopback_address_no_key_is_handed_out(browser) -> None:  # typ
             # a key the operator made: pasted, it signs the page in
             made = requests.post(f"{url}/admin/accounts", json={"name": "alice"}, headers={"X-Admin-Key": admin},
                                  timeout=5).json()
+            assert requests.post(f"{url}/admin/accounts/alice/deposit", json={"asset": "USDT", "amount": "10000"},
+                                 headers={"X-Admin-Key": admin}, timeout=5).status_code == 200
             p.click("#key-toggle")
             p.fill("#api-key", made["api_key"])
             p.click("#key-form button[type=submit]")

@@ -20,7 +20,7 @@ from tests.conftest import demo_key
 from tests.servers import ROOT, free_port, wait_healthy
 
 SYM = "BTC-USDT"
-DEMO_RECORDS = 4  # a fresh app opens demo-1 and demo-2: CreateAccount and AddKey for each, in the journal
+DEMO_RECORDS = 2 * (2 + 5)  # per demo account: CreateAccount, AddKey, a Deposit of each of the 5 crypto assets
 
 
 def make_app(data_dir: Path, **extra: Any):  # type: ignore[no-untyped-def]

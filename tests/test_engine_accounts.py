@@ -7,7 +7,7 @@ import pytest
 
 from api.storage.records import decode, encode
 from engine.accounts import KEY_PREFIX, digest
-from engine.commands import AddKey, Cancel, CreateAccount, SetAccountStatus, SetKeyStatus, Submit
+from engine.commands import AddKey, Cancel, CreateAccount, Deposit, SetAccountStatus, SetKeyStatus, Submit
 from engine.errors import ResultCode
 from engine.matcher import MatchingEngine, create_crypto_engine
 from engine.order import BUY, LIMIT, SELL
@@ -31,13 +31,16 @@ def new_engine(journal: Recorder | None = None) -> MatchingEngine:
     return create_crypto_engine(ids=IdSource(), clock=StepClock(), journal=journal)
 
 
-def open_account(engine: MatchingEngine, name: str) -> tuple[int, str]:
-    """Create an account with one key; return its id and the key as a client presents it."""
+def open_account(engine: MatchingEngine, name: str, funded: bool = True) -> tuple[int, str]:
+    """Create an account with one key (and a billion of every asset); return its id and the key."""
     result = engine.execute(CreateAccount(name))
     assert result.code is ResultCode.OK
     account_id = result.command.account_id
     key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
     assert engine.execute(AddKey(account_id, key_id, digest(secret))).code is ResultCode.OK
+    if funded:
+        for asset, places in engine.accounts.decimals.items():
+            assert engine.execute(Deposit(account_id, asset, 10 ** (places + 9))).code is ResultCode.OK
     return account_id, f"{KEY_PREFIX}{key_id}_{secret}"
 
 

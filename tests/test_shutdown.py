@@ -11,7 +11,7 @@ import pytest
 
 from tests.servers import ROOT, free_port, signed_in, wait_healthy
 
-DEMO_RECORDS = 4  # a fresh loopback server opens demo-1 and demo-2: CreateAccount and AddKey for each
+DEMO_RECORDS = 2 * (2 + 5)  # per demo account: CreateAccount, AddKey, a Deposit of each of the 5 crypto assets
 
 
 def _as_a_background_job() -> None:

@@ -13,6 +13,8 @@ create account: B kind=5, q account_id, q ts_ns, then the name in UTF-8
 add key:        B kind=6, q account_id, q ts_ns, 12s key id, 32s the secret's SHA-256
 key status:     B kind=7, B status (0 active, 1 disabled, 2 revoked), then the key id
 account status: B kind=8, q account_id, B enabled
+deposit:        B kind=9, q account_id, q ts_ns, B asset length, the asset, then the amount in decimal digits
+withdrawal:     kind=10, laid out as a deposit
 
 The checksum is the CRC-32 of a row's bytes seeded with its first position, so a
 batch that moved or changed is caught.
@@ -24,13 +26,23 @@ import zlib
 from typing import Iterator
 
 from engine.accounts import KeyStatus
-from engine.commands import AddKey, Cancel, Command, CreateAccount, SetAccountStatus, SetKeyStatus, Submit
+from engine.commands import (
+    AddKey,
+    Cancel,
+    Command,
+    CreateAccount,
+    Deposit,
+    SetAccountStatus,
+    SetKeyStatus,
+    Submit,
+    Withdraw,
+)
 from engine.order import BUY, FOK, IOC, LIMIT, MARKET, SELL
 
 FORMAT_VERSION = 2  # 2 added kinds 3-8 (accounts) and the history's account columns; kinds 1 and 2 are unchanged
 READABLE_FORMATS = ("1", "2")  # a format-1 directory is upgraded on open; an older version refuses a format-2 one
 SUBMIT, CANCEL, SUBMIT_ACCOUNT, CANCEL_ACCOUNT = 1, 2, 3, 4
-CREATE_ACCOUNT, ADD_KEY, KEY_STATUS, ACCOUNT_STATUS = 5, 6, 7, 8
+CREATE_ACCOUNT, ADD_KEY, KEY_STATUS, ACCOUNT_STATUS, DEPOSIT, WITHDRAW = 5, 6, 7, 8, 9, 10
 _SUBMIT = struct.Struct("<BHBBBqqqq")
 _CANCEL = struct.Struct("<BHqq")
 _SUBMIT_ACCOUNT = struct.Struct("<BHBBBqqqqq")
@@ -39,6 +51,7 @@ _CREATE_ACCOUNT = struct.Struct("<Bqq")
 _ADD_KEY = struct.Struct("<Bqq12s32s")
 _KEY_STATUS = struct.Struct("<BB")
 _ACCOUNT_STATUS = struct.Struct("<BqB")
+_MOVE = struct.Struct("<BqqB")
 _SUBMIT_SIZE = _SUBMIT.size
 _SUBMIT_ACCOUNT_SIZE = _SUBMIT_ACCOUNT.size
 KEY_STATUSES = (KeyStatus.ACTIVE, KeyStatus.DISABLED, KeyStatus.REVOKED)
@@ -78,6 +91,10 @@ def encode(command: Command, symbol_index: dict[str, int]) -> bytes:
         return _KEY_STATUS.pack(KEY_STATUS, _KEY_STATUS_CODE[command.status]) + command.key_id.encode()
     if cls is SetAccountStatus:
         return _ACCOUNT_STATUS.pack(ACCOUNT_STATUS, command.account_id, 1 if command.enabled else 0)
+    if cls is Deposit or cls is Withdraw:
+        asset = command.asset.encode()
+        return (_MOVE.pack(DEPOSIT if cls is Deposit else WITHDRAW, command.account_id, command.ts_ns, len(asset))
+                + asset + str(command.amount).encode())
     raise TypeError(f"no record format for {command!r}")
 
 
@@ -128,6 +145,14 @@ def decode(rec: bytes | memoryview, symbols: list[str], start: int = 0, stop: in
             raise ValueError(f"an account record of {stop - start} bytes")
         _, account_id, enabled = _ACCOUNT_STATUS.unpack_from(rec, start)
         return SetAccountStatus(account_id, enabled == 1)
+    if kind == DEPOSIT or kind == WITHDRAW:
+        _, account_id, ts, size = _MOVE.unpack_from(rec, start)
+        text = start + _MOVE.size
+        digits = bytes(rec[text + size:stop])
+        if not digits.isdigit():
+            raise ValueError("an amount that is not a number")
+        return (Deposit if kind == DEPOSIT else Withdraw)(account_id, bytes(rec[text:text + size]).decode("ascii"),
+                                                          int(digits), ts)
     raise ValueError(f"unknown record kind {kind}")
 
 

@@ -111,7 +111,8 @@ async def check_keys(base_url: str, keys: list[str], timeout_s: float = 10.0) ->
 
 async def create_accounts(base_url: str, count: int, admin_key: str, run: str | None = None,
                           timeout_s: float = 10.0) -> list[Account]:
-    """``count`` new accounts ``loadtest-<run id>-<i>`` through the admin surface."""
+    """``count`` new accounts ``loadtest-<run id>-<i>`` through the admin surface, each funded with FUNDS
+    of every asset."""
     run = run or run_id()
     header = b"X-Admin-Key: " + admin_key.encode("latin-1") + b"\r\n"
     out = []
@@ -120,6 +121,7 @@ async def create_accounts(base_url: str, count: int, admin_key: str, run: str | 
         status, body = await _request(base_url, "POST", "/admin/accounts", {"name": name}, header, timeout_s)
         if status == 201:
             data = json.loads(body)
+            await _fund(base_url, name, header, timeout_s)
             out.append(Account(data["api_key"], data.get("name", name), data.get("account_id")))
             continue
         why = _message(body)
@@ -130,6 +132,23 @@ async def create_accounts(base_url: str, count: int, admin_key: str, run: str | 
             raise AccountError(f"the server refused the admin key (POST /admin/accounts answered 401: {why})")
         raise AccountError(f"could not create account {name!r}: POST /admin/accounts answered {status}: {why}")
     return out
+
+
+FUNDS = "1000000000"  # of every asset, for a new load-test account: its orders must never run short
+
+
+async def _fund(base_url: str, name: str, header: bytes, timeout_s: float) -> None:
+    """Deposit FUNDS of every asset the server trades into a new account (POST /admin/accounts/<name>/deposit)."""
+    status, body = await _request(base_url, "GET", "/symbols", None, b"", timeout_s)
+    if status != 200:
+        raise AccountError(f"GET /symbols answered {status}: {_message(body)}")
+    assets = sorted({part for symbol in json.loads(body)["symbols"] for part in symbol.split("-")})
+    for asset in assets:
+        status, body = await _request(base_url, "POST", f"/admin/accounts/{name}/deposit",
+                                      {"asset": asset, "amount": FUNDS}, header, timeout_s)
+        if status != 200:
+            raise AccountError(f"could not fund account {name!r} with {asset}: POST /admin/accounts/{name}/deposit "
+                               f"answered {status}: {_message(body)}")
 
 
 async def demo_accounts(base_url: str, timeout_s: float = 10.0) -> list[Account]:
