@@ -250,6 +250,7 @@ def admin_move_funds(ref: str, action: str) -> Any:
                        f"cannot withdraw {codec.amount_text(amount, places)} {asset}: the account has "
                        f"{codec.amount_text(have, places)} available")
     _executed(result, "balance")
+    current_app.extensions["me_feed"].account_changed(found.account_id)
     with engine.lock:
         return jsonify(account_dict(found, engine))
 

@@ -53,6 +53,11 @@ def orders_room(account: int, symbol: str) -> str:
     return f"orders:{account}:{symbol}"
 
 
+def account_room(account: int) -> str:
+    """Every client signed in as the account joins it at connect: its ``account`` (balances) events."""
+    return f"account:{account}"
+
+
 class FeedPublisher:
     def __init__(self, socketio: SocketIO, engine: MatchingEngine, interval_s: float, depth: int, metrics: Any,
                  max_pending: int = 1000, subscribe_rate: float = 20.0) -> None:
@@ -65,6 +70,7 @@ class FeedPublisher:
         self.journal: Any = None  # under fsync=always, the store: events wait until they are durable
         self._position: dict[str, int] = {}  # symbol -> journal position of the newest record that changed it
         self._dirty: set[str] = set()
+        self._accounts_changed: dict[int, int] = {}  # account -> journal position of its newest balance change
         self._last_l2: dict[str, float] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -132,10 +138,17 @@ class FeedPublisher:
                 self._wake.set()
             return
         if isinstance(event, TradeExecuted):
+            trade = event.trade
+            for account in (trade.maker_account, trade.taker_account):
+                if account is not None and self._members.get(account_room(account)):
+                    self._accounts_changed[account] = position
             if not (self._members.get(room_name("trades", symbol)) or self._members.get(room_name("trades", ALL_SYMBOLS))):
                 return
         else:
             account = event.account  # type: ignore[attr-defined]
+            if account is not None and self._members.get(account_room(account)):
+                self._accounts_changed[account] = position  # an order locked or released funds
+                self._wake.set()
             if account is None or not (self._members.get(orders_room(account, symbol))
                                        or self._members.get(orders_room(account, ALL_SYMBOLS))):
                 return
@@ -194,6 +207,8 @@ class FeedPublisher:
                          if self.has_listeners(r)]
                 sio.emit("order_event", payload, namespace=NAMESPACE, to=rooms)
                 emitted["order_event"] += 1
+        if self._accounts_changed:
+            self.publish_balances(durable)
         now = time.monotonic()
         for symbol in list(self._dirty):
             if now - self._last_l2.get(symbol, 0.0) < self.interval_s:
@@ -210,6 +225,29 @@ class FeedPublisher:
         for name, count in emitted.items():
             if count:
                 self.metrics.feed_emits.labels(name).inc(count)
+
+    def account_changed(self, account_id: int) -> None:
+        """A deposit or withdrawal (already durable): send the account its balances."""
+        if self._members.get(account_room(account_id)):
+            self._accounts_changed[account_id] = 0
+            self._wake.set()
+
+    def publish_balances(self, durable: float) -> None:
+        """Send each changed account whose change is durable its balances (``account`` event), once per round."""
+        from api.accounts import account_dict
+
+        engine = self.engine
+        for account_id, position in list(self._accounts_changed.items()):
+            if position > durable:
+                continue
+            del self._accounts_changed[account_id]
+            account = engine.accounts.by_id.get(account_id)
+            if account is None:
+                continue
+            with engine.lock:
+                payload = account_dict(account, engine)
+            self.socketio.emit("account", payload, namespace=NAMESPACE, to=account_room(account_id))
+            self.metrics.feed_emits.labels("account").inc()
 
     def durable_position(self) -> float:
         """The journal position up to which events may be published (everything without a journal)."""
@@ -288,6 +326,8 @@ def on_connect(auth: Any = None) -> None:
         with feed._lock:
             feed.account_of[request.sid] = account.account_id  # type: ignore[attr-defined]
             feed.key_of[request.sid] = key.split("_")[1]  # type: ignore[attr-defined]
+        join_room(account_room(account.account_id))
+        feed.joined(request.sid, account_room(account.account_id))  # type: ignore[attr-defined]
     feed.metrics.sockets.inc()
     emit("connected", {"status": "connected", "session_id": request.sid,  # type: ignore[attr-defined]
                        "timestamp": time.time(), "symbols": feed.engine.symbols,

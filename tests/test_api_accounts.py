@@ -330,8 +330,17 @@ def test_private_order_feed_and_revocation_disconnects() -> None:
         placed = as_(app, created["api_key"]).post("/order", json=order("d-1")).json
         as_(app, demo_key(app)).post("/order", json=order(price="29000.00"))
         app.extensions["me_feed"].publish_pending()
-        mine = [e["args"][0] for e in dora.get_received(ns) if e["name"] == "order_event"]
-        theirs = [e["args"][0] for e in other.get_received(ns) if e["name"] == "order_event"]
+        got, got_other = dora.get_received(ns), other.get_received(ns)
+        mine = [e["args"][0] for e in got if e["name"] == "order_event"]
+        theirs = [e["args"][0] for e in got_other if e["name"] == "order_event"]
+        # the private account event: dora's balances, once, with the order's lock; never the other's
+        (balances,) = [e["args"][0] for e in got if e["name"] == "account"]
+        assert balances["name"] == "dora" and balances["balances"]["USDT"] == {"available": "1997.00", "locked": "3003.00"}
+        assert all(e["args"][0]["account_id"] != balances["account_id"] for e in got_other if e["name"] == "account")
+        web.post("/admin/accounts/dora/deposit", json={"asset": "BTC", "amount": "0.5"}, headers={"X-Admin-Key": ADMIN})
+        app.extensions["me_feed"].publish_pending()
+        (after,) = [e["args"][0] for e in dora.get_received(ns) if e["name"] == "account"]
+        assert after["balances"]["BTC"] == {"available": "0.50", "locked": "0.00"}
         assert [e["order_id"] for e in mine] == [placed["order_id"]]
         assert placed["order_id"] not in [e["order_id"] for e in theirs] and len(theirs) == 1
         # revoking dora's key drops her connection at once; the other client stays
