@@ -48,8 +48,20 @@ def symbols() -> Any:
     engine = _engine()
     configs = [c for c in (engine.get_symbol_config(s) for s in engine.symbols) if c is not None]
     return jsonify({"symbols": [c.symbol for c in configs],
-                    "symbol_info": {c.symbol: c.to_dict() for c in configs},
+                    "symbol_info": {c.symbol: _info(engine, c) for c in configs},
                     "count": len(configs)})
+
+
+def _info(engine: Any, config: Any) -> dict[str, Any]:
+    """A symbol's trading rules, its assets and the fee rates in force (what an order's lock is made of)."""
+    market = engine.market(config.symbol)
+    out = config.to_dict()
+    money = market.money
+    if money is not None:
+        out["base_asset"], out["quote_asset"] = money.base, money.quote
+    out["maker_fee_rate"] = f"{market.fees.maker_fee_rate:f}"
+    out["taker_fee_rate"] = f"{market.fees.taker_fee_rate:f}"
+    return out
 
 
 @bp.get("/book/<symbol>")

@@ -154,7 +154,8 @@ SCHEMAS: dict[str, Any] = {
                         "additionalProperties": _obj({
                             "symbol": {"type": "string"}, "tick_size": DEC, "step_size": DEC, "min_quantity": DEC,
                             "max_quantity": DEC, "min_notional": DEC, "price_decimals": {"type": "integer"},
-                            "quantity_decimals": {"type": "integer"}})},
+                            "quantity_decimals": {"type": "integer"}, "base_asset": {"type": "string"},
+                            "quote_asset": {"type": "string"}, "maker_fee_rate": DEC, "taker_fee_rate": DEC})},
         "count": {"type": "integer", "minimum": 0}}),
 }
 
