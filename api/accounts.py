@@ -21,7 +21,8 @@ from api.storage import history
 from engine import codec
 from engine.accounts import Account, valid_key_id
 from engine.book import Trade
-from engine.commands import Deposit, SetAccountStatus, SetKeyStatus, Withdraw
+from engine.commands import Deposit, SetAccountStatus, SetKeyStatus, SetSelfTradePrevention, Withdraw
+from engine.self_trade import MODES as STP_MODES
 from engine.errors import ResultCode
 from engine.matcher import MatchingEngine
 from engine.order import Order
@@ -52,6 +53,7 @@ def account_dict(account: Account, engine: MatchingEngine) -> dict[str, Any]:
         "enabled": account.enabled,
         "created_at": account.created_ns / 1e9,
         "open_orders": len(account.live),
+        "self_trade_prevention": account.stp,
         "balances": balances_dict(account, engine),
         "keys": [{"key_id": k, "status": keys[k].status.value, "created_at": keys[k].created_ns / 1e9}
                  for k in account.key_ids],
@@ -116,6 +118,21 @@ def orders() -> Any:
                            key=lambda o: o.order_id, reverse=True)[:limit]
             out = [codec.order_dict(engine.market(o.symbol), o) for o in found]  # type: ignore[arg-type]
     return jsonify({"orders": out, "next_before": out[-1]["order_id"] if len(out) == limit else None})
+
+
+@bp.post("/account/self-trade-prevention")
+def set_self_trade_prevention() -> Any:
+    """The account's default self-trade prevention mode, for orders that name none: ``{"mode": "cancel_maker"}``."""
+    me = request_account()
+    body = json_body(frozenset({"mode"}))
+    require(body, "mode")
+    mode = body["mode"]
+    if mode not in STP_MODES:
+        raise bad_request("INVALID_SELF_TRADE_PREVENTION", f"mode must be one of {', '.join(STP_MODES)}")
+    _executed(_engine().execute(SetSelfTradePrevention(me.account_id, mode)), "account")
+    engine = _engine()
+    with engine.lock:
+        return jsonify(account_dict(me, engine))
 
 
 def fill_dict(engine: MatchingEngine, trade: Trade, account_id: int) -> dict[str, Any]:

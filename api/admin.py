@@ -49,6 +49,16 @@ def run_journal_command(action: str, data_dir: str | None, after: int | None = N
             stats = engine.get_statistics()
             print(f"state: {counted(stats['resting_orders'], 'resting order')}, {counted(stats['total_trades'], 'trade')}, "
                   f"next order id {engine.ids.next_order_id:,}")
+            try:  # books, indexes, and money: every lock what its orders need, every asset conserved
+                engine.check_invariants()
+            except AssertionError as exc:
+                print(f"error: the replayed state is inconsistent: {exc}", file=sys.stderr)
+                return 1
+            accounts = engine.accounts
+            print(f"accounts: {counted(len(accounts), 'account')}; every balance, lock and fee adds up to the "
+                  f"deposits less the withdrawals" if not accounts.mixed else
+                  f"accounts: {counted(len(accounts), 'account')}; locks checked (orders with and without accounts "
+                  "traded, so conservation cannot be checked)")
             if action in ("snapshot", "compact"):
                 from api.durability import take_snapshot
 

@@ -135,7 +135,8 @@ def request_account() -> Account:
 # market data) counts per address, whatever key a request carries, so a public endpoint tells
 # nothing about a key.
 PRIVATE_ENDPOINTS = frozenset({"orders.cancel_order", "orders.order_status", "orders.order_by_client_id",
-                               "accounts.account", "accounts.orders", "accounts.fills"})
+                               "accounts.account", "accounts.orders", "accounts.fills",
+                               "accounts.set_self_trade_prevention"})
 
 
 def rate_limit_key() -> str:

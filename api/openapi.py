@@ -5,6 +5,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify
 
+from engine.self_trade import MODES as STP_MODES
+
 bp = Blueprint("openapi", __name__)
 
 DEC = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$", "description": "exact decimal as a string"}
@@ -33,7 +35,13 @@ SCHEMAS: dict[str, Any] = {
         "client_order_id": {"type": "string", "nullable": True, "maxLength": 64},
         "post_only": {"type": "boolean", "nullable": True,
                       "description": "limit only: rejected instead of taking liquidity (null: false)"},
-    }, ["symbol", "side", "order_type", "quantity"], extra=False),
+        "self_trade_prevention": {"type": "string", "nullable": True, "enum": [*STP_MODES, None],
+                                  "description": "what happens when the order would trade with the account's own "
+                                                 "resting order (null: the account's default, cancel_taker)"},
+        "quote_quantity": {"type": "string", "nullable": True, "pattern": "^[0-9]{1,24}([.][0-9]+)?$",
+                           "description": "a market buy only, instead of quantity: spend at most this much of the "
+                                          "quote asset, fees included"},
+    }, ["symbol", "side", "order_type"], extra=False),
     "Trade": _obj({
         "trade_id": ID, "symbol": {"type": "string"}, "price": DEC, "quantity": DEC,
         "aggressor_side": {"type": "string", "enum": ["buy", "sell"]},
@@ -123,12 +131,14 @@ SCHEMAS: dict[str, Any] = {
         "account_id": ID, "name": {"type": "string"}, "enabled": {"type": "boolean"},
         "created_at": {"type": "number", "description": "seconds since the epoch"},
         "open_orders": {"type": "integer", "minimum": 0},
+        "self_trade_prevention": {"type": "string", "enum": list(STP_MODES)},
         "balances": {"type": "object", "description": "per asset held: available and locked, exact decimal strings",
                      "additionalProperties": _obj({"available": {"type": "string"}, "locked": {"type": "string"}})},
         "keys": {"type": "array", "items": {"$ref": "#/components/schemas/KeyInfo"},
                  "description": "the account's keys (ids and states; never a secret)"},
     }),
     "Accounts": _obj({"accounts": {"type": "array", "items": {"$ref": "#/components/schemas/Account"}}}),
+    "StpRequest": _obj({"mode": {"type": "string", "enum": list(STP_MODES)}}, ["mode"], extra=False),
     "MoveFundsRequest": _obj({
         "asset": {"type": "string", "description": "an asset of the venue's symbols, e.g. USDT"},
         "amount": {"type": "string", "pattern": "^[0-9]{1,24}([.][0-9]+)?$",
@@ -241,8 +251,12 @@ def _account_paths() -> dict[str, Any]:
     invalid = _resp("Invalid parameter", "Error")
     return {
         "/account": {"get": _keyed({
-            "summary": "The signed-in account: its id, name, state, open order count and keys",
+            "summary": "The signed-in account: its id, name, state, open order count, balances and keys",
             "responses": {"200": _resp("The account", "Account")}})},
+        "/account/self-trade-prevention": {"post": _keyed({
+            "summary": "Set the account's default self-trade prevention mode (for orders that name none)",
+            "requestBody": {"required": True, "content": _json("StpRequest", {"mode": "cancel_maker"})},
+            "responses": {"200": _resp("The account", "Account"), "400": invalid}})},
         "/orders": {"get": _keyed({
             "summary": "The account's orders, newest first: its open orders (status=open, the default), or every "
                        "stored one (status=all)",

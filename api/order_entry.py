@@ -27,8 +27,9 @@ from api.requests import parse_json_object
 
 log = logging.getLogger("api.orders")
 
-ORDER_FIELDS = frozenset({"symbol", "side", "order_type", "quantity", "price", "client_order_id", "post_only"})
-REQUIRED = ("symbol", "side", "order_type", "quantity")
+ORDER_FIELDS = frozenset({"symbol", "side", "order_type", "quantity", "price", "client_order_id", "post_only",
+                          "self_trade_prevention", "quote_quantity"})
+REQUIRED = ("symbol", "side", "order_type", "quantity")  # quantity, or quote_quantity for a market buy
 REASONS = {200: "200 OK", 400: "400 BAD REQUEST", 401: "401 UNAUTHORIZED", 404: "404 NOT FOUND", 405: "405 METHOD NOT ALLOWED",
            413: "413 REQUEST ENTITY TOO LARGE", 429: "429 TOO MANY REQUESTS", 500: "500 INTERNAL SERVER ERROR",
            503: "503 SERVICE UNAVAILABLE"}
@@ -38,13 +39,14 @@ StartResponse = Callable[..., Any]
 
 def place_order(engine: Any, body: dict[str, Any], account: int | None) -> tuple[int, dict[str, Any]]:
     """Validate the fields' presence, submit for ``account``, and map the result to an HTTP status."""
-    missing = [n for n in REQUIRED if body.get(n) is None]
+    missing = [n for n in REQUIRED if body.get(n) is None and not (n == "quantity" and body.get("quote_quantity") is not None)]
     if missing:
         raise ApiError(400, "VALIDATION_ERROR", "MISSING_FIELD", f"missing required field(s): {', '.join(missing)}")
     post_only = body.get("post_only", False)
-    result = engine.submit_order(body["symbol"], body["side"], body["order_type"], body["quantity"], body.get("price"),
+    result = engine.submit_order(body["symbol"], body["side"], body["order_type"], body.get("quantity"), body.get("price"),
                                  body.get("client_order_id"), post_only=False if post_only is None else post_only,
-                                 account=account)
+                                 account=account, self_trade_prevention=body.get("self_trade_prevention"),
+                                 quote_quantity=body.get("quote_quantity"))
     if "error" in result:
         return STATUS_BY_CODE.get(result["error_code"], 400), result
     return 200, result

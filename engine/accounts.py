@@ -15,7 +15,17 @@ from enum import StrEnum
 from typing import Any, Callable
 
 from engine.balances import MAX_AMOUNT, balance_rows
-from engine.commands import AddKey, CreateAccount, Deposit, SetAccountStatus, SetKeyStatus, Withdraw
+from engine.commands import (
+    AddKey,
+    CreateAccount,
+    Deposit,
+    SetAccountStatus,
+    SetKeyStatus,
+    SetSelfTradePrevention,
+    Withdraw,
+)
+from engine.self_trade import DEFAULT as STP_DEFAULT
+from engine.self_trade import MODES as STP_MODES
 from engine.errors import ResultCode
 from engine.results import Result
 
@@ -79,7 +89,7 @@ class ApiKey:
 
 
 class Account:
-    __slots__ = ("account_id", "name", "enabled", "created_ns", "key_ids", "live", "available", "locked")
+    __slots__ = ("account_id", "name", "enabled", "created_ns", "key_ids", "live", "available", "locked", "stp")
 
     def __init__(self, account_id: int, name: str, enabled: bool, created_ns: int) -> None:
         self.account_id = account_id
@@ -90,6 +100,7 @@ class Account:
         self.live: dict[int, Any] = {}  # order id -> this account's resting order (kept by the engine)
         self.available: dict[str, int] = {}  # asset -> units free to trade or withdraw
         self.locked: dict[str, int] = {}  # asset -> units held by open orders
+        self.stp = STP_DEFAULT  # self-trade prevention for orders that name none
 
 
 class Accounts:
@@ -203,6 +214,16 @@ class Accounts:
         account.enabled = cmd.enabled
         return Result(_OK, cmd)
 
+    def set_self_trade_prevention(self, cmd: SetSelfTradePrevention) -> Result:
+        """Execute a SetSelfTradePrevention: the account's default mode."""
+        account = self.by_id.get(cmd.account_id) if type(cmd.account_id) is int else None
+        if account is None:
+            return Result(ResultCode.UNKNOWN_ACCOUNT, cmd)
+        if cmd.mode not in STP_MODES:
+            return Result(ResultCode.INVALID_SELF_TRADE_PREVENTION, cmd)
+        account.stp = cmd.mode
+        return Result(_OK, cmd)
+
     def _amount_refusal(self, cmd: Any) -> tuple[Account | None, ResultCode | None]:
         account = self.by_id.get(cmd.account_id) if type(cmd.account_id) is int else None
         if account is None:
@@ -246,6 +267,7 @@ class Accounts:
             "fees": sorted([asset, units] for asset, units in self.fees.items()),
             "supply": sorted([asset, units] for asset, units in self.supply.items()),
             "mixed": self.mixed,
+            "self_trade_prevention": {str(a.account_id): a.stp for a in self.by_id.values() if a.stp != STP_DEFAULT},
         }
 
     def load(self, data: dict[str, Any]) -> None:
@@ -268,6 +290,8 @@ class Accounts:
         self.fees = {asset: units for asset, units in data.get("fees", [])}
         self.supply = {asset: units for asset, units in data.get("supply", [])}
         self.mixed = data.get("mixed", False)
+        for account_id, mode in data.get("self_trade_prevention", {}).items():
+            self.by_id[int(account_id)].stp = mode
 
     def check_invariants(self) -> None:
         assert len(self.by_id) == len(self.by_name), "account name index differs from the accounts"

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from engine.order import BUY, LIMIT, Order, Side
 
 if TYPE_CHECKING:
-    from engine.accounts import Account
+    from engine.accounts import Account, Accounts
     from engine.book import OrderBook
     from engine.market import Market
 
@@ -90,6 +90,30 @@ def requirement(money: MarketMoney, book: OrderBook, side: Side, price: int | No
         if not left:
             break
     return money.quote, cost * money.lock_per_tick_lot
+
+
+def lots_for_quote(market: Market, side: Side, order_type: Any, account: int | None, budget: Any) -> Any:
+    """The most lots a market buy can take from the book now spending at most ``budget`` quote units, fees
+    included (whole steps); or the ResultCode refusing the order. O(levels walked)."""
+    from engine.errors import ResultCode
+    from engine.order import MARKET
+
+    money = market.money
+    if side is not BUY or order_type is not MARKET or account is None or money is None:
+        return ResultCode.INVALID_QUOTE_QUANTITY  # only a market buy of an account spends an amount
+    if type(budget) is not int or not 0 < budget <= MAX_AMOUNT:
+        return ResultCode.INVALID_AMOUNT
+    step = market.config.qty_scale.unit
+    book = market.book
+    lots, left = 0, budget
+    for price in book.prices(Side.SELL):
+        per_step = price * step * money.lock_per_tick_lot
+        take = min(book.level_total(Side.SELL, price), left // per_step * step)
+        lots += take
+        left -= price * take * money.lock_per_tick_lot
+        if take < book.level_total(Side.SELL, price):
+            break
+    return lots
 
 
 def lock(account: Account, asset: str, units: int) -> None:
@@ -162,3 +186,47 @@ def balance_rows(account: Account) -> list[list[Any]]:
 
 def rests(order: Order, remaining: int) -> bool:
     return bool(remaining) and order.order_type is LIMIT
+
+
+def price_assets(markets: dict[str, Market], accounts: Accounts) -> None:
+    """Set each asset's smallest unit, fine enough for every market that trades it, and each market's factors.
+
+    Raises ValueError if that would change the unit of an asset the accounts already hold. O(markets).
+    """
+    decimals: dict[str, int] = {}
+    for market in markets.values():
+        try:
+            needs = needed_decimals(market)
+        except ValueError:  # not named BASE-QUOTE: its orders cannot carry an account
+            continue
+        for asset, places in needs.items():
+            decimals[asset] = max(decimals.get(asset, 0), places)
+    for asset, places in decimals.items():
+        if accounts.supply.get(asset) and accounts.decimals.get(asset) != places:
+            raise ValueError(f"adding this symbol would change the unit of {asset}, which accounts already hold")
+    accounts.decimals = decimals
+    for market in markets.values():
+        try:
+            market.money = MarketMoney(market, decimals)
+        except ValueError:
+            market.money = None
+
+
+def check_money(markets: dict[str, Market], accounts: Accounts) -> None:
+    """Raise AssertionError unless each account's locked funds are what its open orders need, no balance is
+    negative, and (unless orders with and without accounts traded) every asset is conserved: the accounts'
+    balances plus the fee account equal deposits minus withdrawals. O(accounts x assets + live orders)."""
+    totals: dict[str, int] = dict(accounts.fees)
+    for account in accounts.by_id.values():
+        needs: dict[str, int] = {}
+        for order in account.live.values():
+            asset, units = order_lock(markets[order.symbol].money, order)
+            needs[asset] = needs.get(asset, 0) + units
+        held = {a: u for a, u in account.locked.items() if u}
+        assert held == needs, f"account {account.account_id} locks {held}, its open orders need {needs}"
+        for asset, units in list(account.available.items()) + list(account.locked.items()):
+            assert units >= 0, f"account {account.account_id} holds {units} {asset}"
+            totals[asset] = totals.get(asset, 0) + units
+    if not accounts.mixed:
+        supply = {a: u for a, u in accounts.supply.items() if u}
+        assert {a: u for a, u in totals.items() if u} == supply, f"balances {totals} differ from deposits {supply}"

@@ -163,6 +163,20 @@ class OrderBook:
                 return True
         return False
 
+    def makers(self, side: Side, limit_ticks: int | None) -> Iterator[Order]:
+        """The resting orders an incoming order of ``side`` would meet, in priority order, within its limit.
+
+        Lazy: O(k log k) for the first k levels walked.
+        """
+        opposite = SELL if side == BUY else BUY
+        levels = self._asks if side == BUY else self._bids
+        for price in self.prices(opposite):
+            if limit_ticks is not None and (price > limit_ticks if side == BUY else price < limit_ticks):
+                return
+            level = levels[price]
+            for i in range(1, len(level)):
+                yield level[i]
+
     # ---- COMMANDS --------------------------------------------------------------
 
     def match(self, side: Side, limit_ticks: int | None, qty_lots: int, fills: list[Fill]) -> int:

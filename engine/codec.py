@@ -24,6 +24,8 @@ from engine.events import (
 )
 from engine.market import Market
 from engine.numeric import format_trimmed
+from engine.self_trade import MODES as STP_MODES
+from engine.self_trade import REASON as STP_REASON
 from engine.order import BUY, CANCELLED, MARKET, ORDER_TYPE_OF, PENDING, REJECTED, SELL, SIDE_OF, Order
 from engine.results import Result
 
@@ -37,7 +39,8 @@ _TYPES = {**ORDER_TYPE_OF, **{k.upper(): v for k, v in ORDER_TYPE_OF.items()}}
 # ---- PARSING ---------------------------------------------------------------------
 
 def parse_submit(markets: Mapping[str, Market], symbol: Any, side: Any, order_type: Any, quantity: Any, price: Any,
-                 client_order_id: Any = None, post_only: Any = False, account: int | None = None) -> Submit:
+                 client_order_id: Any = None, post_only: Any = False, account: int | None = None,
+                 self_trade_prevention: Any = None, quote_quantity: Any = None) -> Submit:
     """An order's fields as a :class:`Submit`; raises :class:`EngineError` naming the first problem.
 
     Checks what needs the text: names, number syntax, tick and step.  The symbol's
@@ -55,7 +58,20 @@ def parse_submit(markets: Mapping[str, Market], symbol: Any, side: Any, order_ty
         raise ValidationError(ResultCode.INVALID_POST_ONLY, "post_only must be true or false")
     config = market.config
     qty_scale = config.qty_scale
-    lots = qty_scale.qty_counts[quantity] if type(quantity) is str else qty_scale.to_count(quantity, "quantity")
+    quote_units = None
+    if quote_quantity is not None:  # a market buy for an amount of the quote asset, fees included
+        if quantity is not None or side_ is not BUY or type_ is not MARKET or market.money is None:
+            raise ValidationError(ResultCode.INVALID_QUOTE_QUANTITY,
+                                  "quote_quantity is for a market buy, instead of quantity")
+        quote = market.money.quote
+        quote_units = parse_amount(quote_quantity if type(quote_quantity) is str else str(quote_quantity),
+                                   market.money.decimals[quote])
+        if quote_units is None:
+            raise ValidationError(ResultCode.INVALID_AMOUNT, f"quote_quantity must be a positive amount of {quote} "
+                                                             f"with at most {market.money.decimals[quote]} decimals")
+        lots = None
+    else:
+        lots = qty_scale.qty_counts[quantity] if type(quantity) is str else qty_scale.to_count(quantity, "quantity")
     ticks: int | None = None
     if type_ is not MARKET:
         if price is None:
@@ -71,7 +87,11 @@ def parse_submit(markets: Mapping[str, Market], symbol: Any, side: Any, order_ty
     ):
         raise ValidationError(ResultCode.INVALID_CLIENT_ORDER_ID,
                               f"client_order_id must be 1 to {MAX_CLIENT_ORDER_ID_LENGTH} printable characters")
-    return Submit(market.symbol, side_, type_, ticks, lots, client_order_id, post_only, None, None, account)
+    if self_trade_prevention is not None and self_trade_prevention not in STP_MODES:
+        raise ValidationError(ResultCode.INVALID_SELF_TRADE_PREVENTION,
+                              f"self_trade_prevention must be one of {', '.join(STP_MODES)}, not {_show(self_trade_prevention)}")
+    return Submit(market.symbol, side_, type_, ticks, lots, client_order_id, post_only, None, None, account,  # type: ignore[arg-type]
+                  self_trade_prevention, quote_units)
 
 
 def parse_cancel(markets: Mapping[str, Market], symbol: Any, order_id: Any = None,
@@ -165,6 +185,10 @@ def submit_dict(market: Market, result: Result) -> dict[str, Any]:
         out["trades"] = [trade_dict(market, t) for t in trades]
     if result.status is REJECTED:
         out["reject_reason"] = result.code.value
+    if result.stopped:
+        out["cancel_reason"] = STP_REASON  # the rest was cancelled rather than trade with the account's own order
+    if result.prevented:
+        out["self_trade_prevented"] = [maker.order_id for maker, _ in result.prevented]  # own orders cancelled
     return out
 
 
@@ -212,6 +236,9 @@ def message(market: Market | None, result: Result) -> str:
         if code is C.ORDER_ID_REQUIRED:
             return "order_id or client_order_id is required"
         return f"cancel refused: {code.value}"
+    if cmd.quote_qty is not None and code is C.QUANTITY_BELOW_MIN:
+        return (f"quote_quantity buys less than the minimum quantity {config.min_quantity:f} of {symbol} at the "
+                "current asks (fees included)")
     lots = cmd.qty_lots if type(cmd.qty_lots) is int else None
     qty = config.qty_scale.format(lots) if lots is not None and lots >= 0 else _show(cmd.qty_lots)
     texts = {

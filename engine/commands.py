@@ -44,11 +44,12 @@ class Submit(_Value):
     """
 
     __slots__ = ("symbol", "side", "order_type", "price_ticks", "qty_lots", "client_order_id", "post_only",
-                 "order_id", "ts_ns", "account")
+                 "order_id", "ts_ns", "account", "stp", "quote_qty")
 
     def __init__(self, symbol: str, side: Side, order_type: OrderType, price_ticks: int | None, qty_lots: int,
                  client_order_id: str | None = None, post_only: bool = False, order_id: int | None = None,
-                 ts_ns: int | None = None, account: int | None = None) -> None:
+                 ts_ns: int | None = None, account: int | None = None, stp: str | None = None,
+                 quote_qty: int | None = None) -> None:
         self.symbol = symbol
         self.side = side
         self.order_type = order_type
@@ -59,11 +60,13 @@ class Submit(_Value):
         self.order_id = order_id
         self.ts_ns = ts_ns
         self.account = account  # the owner; None for an engine used without accounts
+        self.stp = stp  # self-trade prevention (engine.self_trade); None: the account's default
+        self.quote_qty = quote_qty  # a market buy by amount: spend at most this (quote units, fees included)
 
     def stamped(self, order_id: int, ts_ns: int) -> "Submit":
         """This command with the id and time the engine gave it (what the journal records)."""
         return Submit(self.symbol, self.side, self.order_type, self.price_ticks, self.qty_lots, self.client_order_id,
-                      self.post_only, order_id, ts_ns, self.account)
+                      self.post_only, order_id, ts_ns, self.account, self.stp, self.quote_qty)
 
 
 class Cancel(_Value):
@@ -137,6 +140,16 @@ class SetAccountStatus(_Value):
         self.enabled = enabled
 
 
+class SetSelfTradePrevention(_Value):
+    """Set an account's default self-trade prevention mode (see engine.self_trade)."""
+
+    __slots__ = ("account_id", "mode")
+
+    def __init__(self, account_id: int, mode: str) -> None:
+        self.account_id = account_id
+        self.mode = mode
+
+
 class Deposit(_Value):
     """Credit an account's available balance of ``asset`` with ``amount`` of its smallest units."""
 
@@ -161,8 +174,8 @@ class Withdraw(_Value):
         self.ts_ns = ts_ns
 
 
-AccountCommand = Union[CreateAccount, AddKey, SetKeyStatus, SetAccountStatus, Deposit, Withdraw]
-Command = Union[Submit, Cancel, CreateAccount, AddKey, SetKeyStatus, SetAccountStatus, Deposit, Withdraw]
+AccountCommand = Union[CreateAccount, AddKey, SetKeyStatus, SetAccountStatus, SetSelfTradePrevention, Deposit, Withdraw]
+Command = Union[Submit, Cancel, AccountCommand]
 
 
 

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from decimal import Decimal
 from typing import Any, Callable
 
-from engine import codec
+from engine import balances, codec, self_trade
 from engine.book import Trade
 from engine.accounts import Account, Accounts, digest, split_key
 from engine.commands import (
@@ -27,11 +25,12 @@ from engine.commands import (
     Deposit,
     SetAccountStatus,
     SetKeyStatus,
+    SetSelfTradePrevention,
     Submit,
     Withdraw,
 )
-from engine.balances import MarketMoney, needed_decimals, order_lock, requirement, settle, square_taker
-from engine import balances
+from engine.balances import (check_money, lots_for_quote, order_lock, price_assets, requirement, settle,
+                             square_taker)
 from engine.errors import (
     DuplicateClientOrderIdError,
     EngineError,
@@ -45,6 +44,7 @@ from engine.events import Event, LevelChanged, TradeExecuted
 from engine.market import Market
 from engine.presets import add_crypto_symbols, add_forex_symbols
 from engine.queries import Queries
+from engine.strings import StringEntry
 from engine.order import (
     CANCELLED,
     FILLED,
@@ -90,7 +90,7 @@ MAX_UNITS = 2**63 - 1  # ticks and lots fit a signed 64-bit integer (the journal
 _new_tuple = tuple.__new__
 
 
-class MatchingEngine(Queries):
+class MatchingEngine(Queries, StringEntry):
     """A multi-symbol price-time priority matching engine.
 
     ``ids`` and ``clock`` are the only sources of ids and timestamps, so the same
@@ -124,6 +124,7 @@ class MatchingEngine(Queries):
         self._account_commands: dict[type, Callable[[Any], Result]] = {
             CreateAccount: lambda cmd: accounts.create(cmd, self.clock), AddKey: lambda cmd: accounts.add_key(cmd, self.clock),
             SetKeyStatus: accounts.set_key_status, SetAccountStatus: accounts.set_account_status,
+            SetSelfTradePrevention: accounts.set_self_trade_prevention,
             Deposit: lambda cmd: accounts.deposit(cmd, self.clock), Withdraw: lambda cmd: accounts.withdraw(cmd, self.clock),
         }
 
@@ -143,31 +144,10 @@ class MatchingEngine(Queries):
             market = Market(config, fees, self.history_limit, self.recent_trades_limit)
             self._markets[config.symbol] = market
             try:
-                self._price_assets()
+                price_assets(self._markets, self.accounts)
             except ValueError:
                 del self._markets[config.symbol]
                 raise
-
-    def _price_assets(self) -> None:
-        """Each asset's smallest unit: fine enough for every market that trades it (see engine.balances)."""
-        decimals: dict[str, int] = {}
-        for market in self._markets.values():
-            try:
-                needs = needed_decimals(market)
-            except ValueError:  # not named BASE-QUOTE: its orders cannot carry an account
-                continue
-            for asset, places in needs.items():
-                decimals[asset] = max(decimals.get(asset, 0), places)
-        accounts = self.accounts
-        for asset, places in decimals.items():
-            if accounts.supply.get(asset) and accounts.decimals.get(asset) != places:
-                raise ValueError(f"adding this symbol would change the unit of {asset}, which accounts already hold")
-        accounts.decimals = decimals
-        for market in self._markets.values():
-            try:
-                market.money = MarketMoney(market, decimals)
-            except ValueError:
-                market.money = None
 
     def add_event_listener(self, listener: EventListener) -> None:
         """Call ``listener(event)`` for every event, in sequence order. O(1)."""
@@ -264,6 +244,10 @@ class MatchingEngine(Queries):
             if otype is None:
                 return Result(ResultCode.INVALID_ORDER_TYPE, cmd)
         lots = cmd.qty_lots
+        if lots is None and cmd.quote_qty is not None:  # a market buy for an amount of the quote asset
+            lots = lots_for_quote(market, side, otype, cmd.account, cmd.quote_qty)
+            if lots.__class__ is ResultCode:
+                return Result(lots, cmd)  # type: ignore[arg-type]
         if type(lots) is not int or lots > MAX_UNITS:
             return Result(ResultCode.INVALID_NUMBER, cmd)
         if lots < market.min_lots:
@@ -302,7 +286,13 @@ class MatchingEngine(Queries):
                 return Result(ResultCode.INVALID_CLIENT_ORDER_ID, cmd)
             if (coid if account is None else (account, coid)) in market.client_ids:
                 return Result(ResultCode.CLIENT_ORDER_ID_IN_USE, cmd)
+        stp = None
         if account is not None:
+            stp = cmd.stp if cmd.stp is not None else owner.stp  # type: ignore[possibly-undefined]
+            if stp not in self_trade.MODES:
+                return Result(ResultCode.INVALID_SELF_TRADE_PREVENTION, cmd)
+            if stp == self_trade.NONE:
+                stp = None
             money = market.money
             if money is None:
                 return Result(ResultCode.UNKNOWN_ASSET, cmd)
@@ -327,7 +317,8 @@ class MatchingEngine(Queries):
 
         if post_only and book.would_cross(side, price):  # type: ignore[arg-type]
             return self._reject(market, cmd, order, ResultCode.POST_ONLY_WOULD_TAKE)
-        if otype is FOK and not book.can_fill(side, price, lots):
+        if otype is FOK and not (book.can_fill(side, price, lots) if stp is None else
+                                 self_trade.fillable(book, side, price, account, stp, lots) >= lots):  # type: ignore[arg-type]
             return self._reject(market, cmd, order, ResultCode.FOK_NOT_FILLABLE)
 
         if account is not None:
@@ -339,8 +330,21 @@ class MatchingEngine(Queries):
         fills: list = []
         last_maker_lots = level_lots = rest_lots = 0
         first_seq = seq
+        prevented: Any = ()
+        stopped = False
         if book.would_cross(side, price):
-            remaining = book.match(side, price, lots, fills)
+            if stp is None:
+                remaining = book.match(side, price, lots, fills)
+            else:
+                remaining, own, stopped = self_trade.match(book, side, price, lots, fills, account, stp)  # type: ignore[arg-type]
+                if own:
+                    for maker in own:
+                        self._retire(market, maker)
+                    prevented = tuple((m, book.level_total(m.side, m.price_ticks)) for m in own)  # type: ignore[arg-type]
+                    seq += 2 * len(own)
+                if stopped:
+                    status = CANCELLED
+        if fills:
             count = len(fills)
             tid = self.ids.trade_ids(count)
             volume = value = 0
@@ -385,7 +389,7 @@ class MatchingEngine(Queries):
             seq += 2 * count + 1 + touched
         if remaining:
             seq += 1
-            if otype is LIMIT:
+            if otype is LIMIT and not stopped:
                 order.status = status
                 rest_lots = book.rest(order)
                 if account is not None:
@@ -402,7 +406,7 @@ class MatchingEngine(Queries):
                          status is not CANCELLED and remaining > 0)
         book.sequence = seq
         return _new_tuple(Result, (_OK, cmd, order, status, remaining, trades, fills, first_seq,
-                                   last_maker_lots, level_lots, rest_lots, ts, None))
+                                   last_maker_lots, level_lots, rest_lots, ts, None, prevented, stopped))
 
     def _reject(self, market: Market, cmd: Submit, order: Order, code: ResultCode) -> Result:
         order.status = REJECTED
@@ -442,20 +446,13 @@ class MatchingEngine(Queries):
         if ts is None:
             ts = self.clock()
         book.cancel(order.order_id)
-        if order.account is not None:
-            owner = self.accounts.by_id[order.account]
-            del owner.live[order.order_id]
-            balances.release(owner, *order_lock(market.money, order))
-        if order.client_order_id is not None:
-            del market.client_ids[order.client_order_id if order.account is None
-                                  else (order.account, order.client_order_id)]
-        market.remember(order)
+        self._retire(market, order)
         first_seq = book.sequence + 1
         book.sequence = first_seq + 1
         level_lots = book.level_total(order.side, order.price_ticks)  # type: ignore[arg-type]
         # The cancel's own time is the events' time; the order keeps its entry time.
         return _new_tuple(Result, (_OK, cmd, order, CANCELLED, order.remaining_lots, NO_TRADES, NO_FILLS, first_seq, 0,
-                                   level_lots, 0, ts, None))
+                                   level_lots, 0, ts, None, (), False))
 
     # ---- ACCOUNTS ------------------------------------------------------------------
 
@@ -472,6 +469,17 @@ class MatchingEngine(Queries):
         with self._lock:
             return self.accounts.verify(key_id, secret_digest), key_id
 
+    def _retire(self, market: Market, order: Order) -> None:
+        """Bookkeeping for an order just cancelled from the book: its lock, its indexes, the history. O(1)."""
+        if order.account is not None:
+            owner = self.accounts.by_id[order.account]
+            del owner.live[order.order_id]
+            balances.release(owner, *order_lock(market.money, order))
+        if order.client_order_id is not None:
+            del market.client_ids[order.client_order_id if order.account is None
+                                  else (order.account, order.client_order_id)]
+        market.remember(order)
+
     def cancel_all(self, symbol: str) -> int:
         """Cancel every resting order of a symbol (each a journaled ``Cancel``); return how many. O(n)."""
         market = self._market_or_none(symbol)
@@ -482,52 +490,6 @@ class MatchingEngine(Queries):
             for order in orders:
                 self._execute_locked(Cancel(market.symbol, order.order_id))
         return len(orders)
-
-    # ---- STRING WRAPPERS (parse with the codec, execute, render) ---------------
-
-    def submit_order(
-        self,
-        symbol: str,
-        side: str,
-        order_type: str,
-        quantity: str | int | Decimal,
-        price: str | int | Decimal | None = None,
-        client_order_id: str | None = None,
-        *,
-        post_only: bool = False,
-        account: int | None = None,
-    ) -> dict[str, Any]:
-        """Parse, execute and render one order: its result dict, or an error dict. O(log levels + fills).
-
-        Never raises for bad input: an error leaves every book unchanged.
-        """
-        started = time.perf_counter_ns()
-        try:
-            command = codec.parse_submit(self._markets, symbol, side, order_type, quantity, price, client_order_id,
-                                         post_only, account)
-        except EngineError as exc:
-            return exc.to_dict()
-        market = self._markets[command.symbol]
-        with self._lock:
-            result = self._execute_locked(command)
-            out = codec.submit_dict(market, result)
-        out["processing_time_ms"] = (time.perf_counter_ns() - started) / 1e6
-        return out
-
-    def cancel_order(self, symbol: str, order_id: int | str | None = None,
-                     client_order_id: str | None = None, *, account: int | None = None) -> dict[str, Any]:
-        """Cancel a resting order by id or client id; ``success`` false if it is not live. O(orders at its level).
-
-        With ``account``, only that account's orders are found (another's answers like an unknown order).
-        """
-        try:
-            command = codec.parse_cancel(self._markets, symbol, order_id, client_order_id, account)
-        except EngineError as exc:
-            return {"success": False, **exc.to_dict()}
-        market = self._markets[command.symbol]
-        with self._lock:
-            result = self._execute_locked(command)
-            return codec.cancel_dict(market, result)
 
     # ---- SNAPSHOTS -------------------------------------------------------------
 
@@ -585,26 +547,8 @@ class MatchingEngine(Queries):
                         live.setdefault(order.account, {})[order.order_id] = order
             for account_id, account in self.accounts.by_id.items():
                 assert account.live == live.get(account_id, {}), f"account {account_id}'s live orders differ"
-            self._check_money()
+            check_money(self._markets, self.accounts)
 
-    def _check_money(self) -> None:
-        """Each account's locked funds are what its open orders need; no balance is negative; and, unless orders
-        with and without accounts traded, every asset is conserved. O(accounts x assets + live orders)."""
-        accounts = self.accounts
-        totals: dict[str, int] = dict(accounts.fees)
-        for account in accounts.by_id.values():
-            needs: dict[str, int] = {}
-            for order in account.live.values():
-                asset, units = order_lock(self._markets[order.symbol].money, order)
-                needs[asset] = needs.get(asset, 0) + units
-            held = {a: u for a, u in account.locked.items() if u}
-            assert held == needs, f"account {account.account_id} locks {held}, its open orders need {needs}"
-            for asset, units in list(account.available.items()) + list(account.locked.items()):
-                assert units >= 0, f"account {account.account_id} holds {units} {asset}"
-                totals[asset] = totals.get(asset, 0) + units
-        if not accounts.mixed:
-            supply = {a: u for a, u in accounts.supply.items() if u}
-            assert {a: u for a, u in totals.items() if u} == supply, f"balances {totals} differ from deposits {supply}"
 
     # ---- internals -------------------------------------------------------------
 

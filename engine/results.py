@@ -23,6 +23,7 @@ from engine.events import (
     TradeExecuted,
 )
 from engine.order import BUY, FILLED, LIMIT, PARTIALLY_FILLED, REJECTED, SELL, Order, Status
+from engine.self_trade import REASON as STP_REASON
 
 EXECUTED_CODES = _EXECUTED = frozenset({ResultCode.OK, ResultCode.FOK_NOT_FILLABLE, ResultCode.POST_ONLY_WOULD_TAKE})
 NO_TRADES: tuple[Trade, ...] = ()
@@ -55,6 +56,8 @@ class Result(NamedTuple):
     rest_lots: int = 0  # total at the level the order rested on
     ts_ns: int = 0  # when the command ran (for a submit, the order's own time)
     detail: Any = None  # INSUFFICIENT_BALANCE: (asset, units needed, units available)
+    prevented: Any = ()  # self-trade prevention: ((own resting order cancelled, its level's total after), ...)
+    stopped: bool = False  # self-trade prevention cancelled the rest of the incoming order
 
     @property
     def executed(self) -> bool:
@@ -102,9 +105,18 @@ class Result(NamedTuple):
             for price in prices:
                 seq += 1
                 events.append(LevelChanged(symbol, seq, ts, maker_side, price, 0 if price != prices[-1] else self.level_lots))
+        for maker, total in self.prevented:
+            events.append(OrderCancelled(symbol, seq + 1, ts, maker.order_id, maker.client_order_id, maker.side,
+                                         maker.qty_lots - maker.remaining_lots, maker.remaining_lots, STP_REASON,
+                                         maker.account))
+            events.append(LevelChanged(symbol, seq + 2, ts, maker.side, maker.price_ticks, total))  # type: ignore[arg-type]
+            seq += 2
         if remaining:
             seq += 1
-            if order.order_type is LIMIT:
+            if self.stopped:
+                events.append(OrderCancelled(symbol, seq, ts, oid, coid, side, order.qty_lots - remaining, remaining,
+                                             STP_REASON, account))
+            elif order.order_type is LIMIT:
                 events.append(LevelChanged(symbol, seq, ts, side, order.price_ticks, self.rest_lots))  # type: ignore[arg-type]
             else:
                 events.append(OrderCancelled(symbol, seq, ts, oid, coid, side, order.qty_lots - remaining, remaining,

@@ -41,7 +41,9 @@
     demoAccounts: [],     // [{account_id, name, api_key}] from GET /demo/keys
     session: 0,           // bumped at every sign-in and sign-out: answers for an older one are dropped
     attempt: 0,           // the newest sign-in attempt: an older one that answers late is ignored
-    retryTimer: null
+    retryTimer: null,
+    balances: null,       // asset -> {available, locked} (the server's strings) of the signed-in account, or null
+    accountEvents: 0      // how many `account` events came in: a GET /account sent before the newest is dropped
   };
 
   function $(id) { return document.getElementById(id); }
@@ -90,6 +92,47 @@
     var d = decimalsOf(a) + decimalsOf(b);
     var p = (scaled(a, decimalsOf(a)) * scaled(b, decimalsOf(b))).toString().padStart(d + 1, "0");
     return d ? p.slice(0, p.length - d) + "." + p.slice(p.length - d) : p;
+  }
+
+  // Amounts as {v: BigInt, d: decimals}: value v / 10^d, exact. Balances, fees and locks are worked
+  // out with these, never with floating point, so that they agree with the server to the last digit.
+
+  function amount(text) {
+    var neg = text.charAt(0) === "-";
+    var t = neg ? text.slice(1) : text;
+    var d = decimalsOf(t);
+    var v = scaled(t, d);
+    return { v: neg ? -v : v, d: d };
+  }
+
+  function isAmount(text) { return typeof text === "string" && /^-?[0-9]+(\.[0-9]+)?$/.test(text); }
+
+  function atScale(a, d) { return a.v * 10n ** BigInt(d - a.d); }
+
+  function amountAdd(a, b) {
+    var d = Math.max(a.d, b.d);
+    return { v: atScale(a, d) + atScale(b, d), d: d };
+  }
+
+  function amountSub(a, b) { return amountAdd(a, { v: -b.v, d: b.d }); }
+
+  function amountMul(a, b) { return { v: a.v * b.v, d: a.d + b.d }; }
+
+  function amountCmp(a, b) {
+    var d = Math.max(a.d, b.d);
+    var x = atScale(a, d), y = atScale(b, d);
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+
+  function amountText(a, minDecimals) {
+    // exact, without trailing zeros beyond `minDecimals` (2 unless given): how the server writes amounts
+    var min = minDecimals === undefined ? 2 : minDecimals;
+    var neg = a.v < 0n;
+    var digits = (neg ? -a.v : a.v).toString().padStart(a.d + 1, "0");
+    var whole = digits.slice(0, digits.length - a.d);
+    var frac = digits.slice(digits.length - a.d).replace(/0+$/, "");
+    while (frac.length < min) frac += "0";
+    return (neg ? "-" : "") + whole + (frac ? "." + frac : "");
   }
 
   function validateOrder(body) {
@@ -221,6 +264,7 @@
     $("spread").textContent = spread;
     $("mid").textContent = mid;
     $("spread-row").textContent = bid && ask ? "spread " + spread : "no two-sided market";
+    if ($("order-type").value === "market") updateOrderCost();  // a market buy's cost walks these asks
   }
 
   // ---- charts (frontend/charts.js) ----
@@ -357,6 +401,161 @@
     });
   }
 
+  // ---- balances (GET /account, then the private `account` event) ----
+
+  var ZERO = { v: 0n, d: 0 };
+  var ONE = { v: 1n, d: 0 };
+
+  function balanceOf(asset) {
+    // {available, locked} as the server wrote them, or null (an asset the account never held)
+    var b = state.balances && state.balances[asset];
+    return b && isAmount(b.available) && isAmount(b.locked) ? b : null;
+  }
+
+  function symbolAssets(symbol) {
+    var rules = state.symbols[symbol];
+    return rules && rules.base_asset && rules.quote_asset ? [rules.base_asset, rules.quote_asset] : [];
+  }
+
+  function setAccount(a) {
+    // A GET /account answer or an `account` event of the signed-in account: its newest balances.
+    var renamed = !state.account || state.account.name !== a.name || state.account.account_id !== a.account_id;
+    state.account = a;
+    state.balances = a.balances && typeof a.balances === "object" ? a.balances : {};
+    if (renamed) renderAccount();
+    renderBalances();
+  }
+
+  function onAccountEvent(a) {
+    // Sent to a signed-in connection whenever its account's balances change; the body of GET /account.
+    if (!a || typeof a !== "object" || !a.balances || !state.key) return;
+    if (state.account && state.account.account_id !== null && a.account_id !== state.account.account_id) return;
+    state.accountEvents += 1;
+    setAccount(a);
+  }
+
+  function loadBalances() {
+    // GET /account, unless an `account` event comes while it is on its way: that event is at least as
+    // new (a change after it sends another one), and the answer may be older.
+    if (!state.key) return;
+    var session = state.session;
+    var seen = state.accountEvents;
+    privateApi("GET", "/account").then(function (r) {
+      if (r.stale || session !== state.session || !r.ok || state.accountEvents !== seen) return;
+      setAccount(r.data);
+    });
+  }
+
+  function renderBalances() {
+    var signedIn = !!state.key;
+    var ready = signedIn && !!state.balances;
+    var current = symbolAssets(state.symbol);
+    var tbody = $("balances");
+    tbody.textContent = "";
+    var note = "";
+    if (!signedIn) note = "Not signed in: sign in (at the top) to see your balances.";
+    else if (!ready) note = "Balances not loaded yet.";
+    if (ready) {
+      var assets = Object.keys(state.balances).filter(balanceOf).sort();
+      if (!assets.length) note = "This account holds no assets yet.";
+      assets.forEach(function (asset) {
+        var b = state.balances[asset];
+        var row = el("tr", current.indexOf(asset) >= 0 ? "current" : null);
+        row.dataset.asset = asset;
+        row.appendChild(el("td", "asset", asset));
+        row.appendChild(el("td", "available", b.available));
+        row.appendChild(el("td", "locked", b.locked));
+        tbody.appendChild(row);
+      });
+    }
+    $("balances-note").textContent = note;
+    $("balances-account").textContent = signedIn && state.account ? "of " + state.account.name : "";
+    // at the order form: the two assets of the symbol on screen
+    var show = ready && current.length === 2;
+    $("funds").hidden = !show;
+    ["funds-base", "funds-quote"].forEach(function (id, i) {
+      var box = $(id);
+      var asset = show ? current[i] : "";
+      var b = show ? balanceOf(asset) : null;
+      box.dataset.asset = asset;
+      box.querySelector(".asset").textContent = asset;
+      box.querySelector(".available").textContent = show ? (b ? b.available : "0.00") : "";  // never held: none
+      box.querySelector(".locked").textContent = show ? (b ? b.locked : "0.00") : "";
+    });
+    updateOrderCost();
+  }
+
+  function orderLock(body) {
+    // What the server locks for a valid order at entry (engine/balances.py, `requirement`), exactly:
+    // a sell its quantity of the base asset; a buy price × quantity × (1 + the larger fee rate) of the
+    // quote asset; a market buy what walking the asks for its quantity costs, plus that fee. For a
+    // market buy only the asks on screen are known: `exact` is false when they hold less than the
+    // quantity while the book may hold more (ten levels shown), and `need` is then the least it locks.
+    var rules = state.symbols[body.symbol];
+    if (!rules || !rules.base_asset || !rules.quote_asset) return null;
+    var qty = amount(body.quantity);
+    if (body.side === "sell") return { asset: rules.base_asset, need: qty, exact: true, how: "" };
+    var fee = amount(rules.maker_fee_rate || "0");
+    var taker = amount(rules.taker_fee_rate || "0");
+    if (amountCmp(taker, fee) > 0) fee = taker;
+    var factor = amountAdd(ONE, fee);
+    var feeText = amountText(amountMul(fee, { v: 100n, d: 0 }), 0) + "% fee";
+    var quote = rules.quote_asset;
+    if (body.order_type !== "market") {
+      return { asset: quote, need: amountMul(amountMul(amount(body.price), qty), factor), exact: true,
+               how: " (price × quantity + " + feeText + ")" };
+    }
+    if (body.symbol !== state.symbol || state.book.sequence < 0) return { asset: quote, need: null, exact: false };
+    var cost = ZERO, left = qty;
+    state.book.asks.forEach(function (level) {
+      if (left.v <= 0n || !isAmount(level[0]) || !isAmount(level[1])) return;
+      var size = amount(level[1]);
+      var take = amountCmp(size, left) < 0 ? size : left;
+      cost = amountAdd(cost, amountMul(amount(level[0]), take));
+      left = amountSub(left, take);
+    });
+    var whole = state.book.asks.length < BOOK_LEVELS;  // fewer levels than a snapshot carries: the whole side
+    return { asset: quote, need: amountMul(cost, factor), exact: left.v <= 0n || whole,
+             how: " (walking the asks shown, + " + feeText + ")",
+             held: amountText(amountSub(qty, left)), wanted: amountText(qty), base: rules.base_asset };
+  }
+
+  function fundsCheck(body) {
+    // {short, text} for a valid order of the signed-in account, or null when the balances are not known.
+    if (!state.key || !state.balances) return null;
+    var lock = orderLock(body);
+    if (!lock) return null;
+    var asset = lock.asset;
+    var b = balanceOf(asset);
+    var availableText = b ? b.available : "0.00";
+    var available = b ? amount(b.available) : ZERO;
+    if (lock.need === null) {
+      return { short: false, text: "A market buy locks what walking the asks costs: the book is not loaded yet, " +
+               "so the check is the server's." };
+    }
+    var needText = amountText(lock.need);
+    var short = amountCmp(lock.need, available) > 0;
+    if (lock.exact) {
+      return { short: short, text: short
+        ? "Not enough " + asset + ": needs " + needText + " " + asset + ", available " + availableText + "."
+        : "Locks " + needText + " " + asset + lock.how + " of " + availableText + " available." };
+    }
+    var shown = "the asks shown hold " + lock.held + " of the " + lock.wanted + " " + lock.base;
+    return { short: short, text: short
+      ? "Not enough " + asset + ": needs at least " + needText + " " + asset + ", available " + availableText +
+        " (" + shown + ")."
+      : "Locks at least " + needText + " " + asset + ": " + shown + ", so the exact check is the server's." };
+  }
+
+  function updateOrderCost() {
+    // What the order in the form would lock, as it is typed; red when the account is short.
+    var node = $("order-cost");
+    var body = readForm();
+    var check = body.quantity && !validateOrder(body) ? fundsCheck(body) : null;
+    node.textContent = check ? check.text : "";
+    node.classList.toggle("short", !!(check && check.short));
+  }
+
   // ---- socket ----
 
   function subscribe(type, symbol) {
@@ -407,6 +606,7 @@
       if (state.key) {
         subscribe("orders");  // no symbol: the account's orders in every symbol
         loadMyOrders();       // and what happened while the feed was not there
+        loadBalances();       // the same for the balances (their `account` event needs no subscription)
       }
       refreshBook();
       ping();
@@ -428,6 +628,7 @@
     socket.on("l2_update", function (snap) { if (current()) applyBook(snap, false); });
     socket.on("trade", function (t) { if (current()) addTrade(t, true); });
     socket.on("order_event", function (e) { if (current()) onOrderEvent(e); });
+    socket.on("account", function (a) { if (current()) onAccountEvent(a); });
     socket.on("pong", function (p) {
       if (current() && p && typeof p.client_timestamp === "number") {
         $("latency").textContent = (performance.now() - p.client_timestamp).toFixed(1) + " ms";
@@ -526,6 +727,7 @@
     state.session += 1;
     state.key = key;
     state.account = account;
+    state.balances = account.balances && typeof account.balances === "object" ? account.balances : {};
     state.demo = demo;
     store(KEY_ITEM, key);
     store(ACCOUNT_ITEM, JSON.stringify({ name: account.name, demo: demo }));
@@ -534,6 +736,7 @@
     setMessage($("mine-message"), "");
     renderMyOrders();
     renderAccount();
+    renderBalances();
     connectSocket();  // a new connection with this key; it loads the orders once connected
     loadMyOrders();   // and at once, in case the socket is slow or down
   }
@@ -553,6 +756,7 @@
     state.attempt += 1;
     state.key = null;
     state.account = null;
+    state.balances = null;
     state.demo = false;
     store(KEY_ITEM, null);
     store(ACCOUNT_ITEM, null);
@@ -561,6 +765,7 @@
     setMessage($("mine-message"), "");
     renderMyOrders();
     renderAccount();
+    renderBalances();
     if (reconnect) connectSocket(); else closeSocket();  // the public feeds only, or none until the next sign-in
   }
 
@@ -627,8 +832,10 @@
       setAccountMessage("Could not check the API key: " + describeError(r.data) + ".", false);
       state.key = key;
       state.account = { account_id: null, name: saved.name || "your key" };
+      state.balances = null;  // loaded once the socket connects
       state.demo = !!saved.demo;
       renderAccount();
+      renderBalances();
       connectSocket();
     });
   }
@@ -697,6 +904,7 @@
     // a price typed for another symbol would be far from this book (a buy could sweep it): start empty
     $("price").value = "";
     $("quantity").placeholder = "at least " + r.min_quantity;
+    renderBalances();  // this symbol's assets at the form
   }
 
   function syncTypeControls() {
@@ -730,11 +938,17 @@
     }
     var problem = validateOrder(body);
     if (problem) { setMessage(msg, problem, false); return; }
+    var funds = fundsCheck(body);
+    if (funds && funds.short) { setMessage(msg, funds.text + " The order was not sent.", false); return; }
     $("submit").disabled = true;
     var account = state.account;
     privateApi("POST", "/order", body).then(function (r) {
       $("submit").disabled = false;
-      if (!r.ok) { setMessage(msg, describeError(r.data), false); return; }
+      if (!r.ok) {
+        setMessage(msg, describeError(r.data), false);  // INSUFFICIENT_BALANCE: the server's sentence, its numbers
+        if (r.data && r.data.error_code === "INSUFFICIENT_BALANCE" && !r.stale) loadBalances();
+        return;
+      }
       var o = r.data;
       state.orderCount += 1;
       $("order-count").textContent = String(state.orderCount);
@@ -742,6 +956,8 @@
       var text = "Order " + o.order_id + " " + o.status.replace("_", " ");
       if (o.trades.length) text += ", " + o.trades.length + " trade" + (o.trades.length > 1 ? "s" : "") + ", filled " + o.filled_quantity;
       if (o.reject_reason) text += ": " + (REJECTED[o.reject_reason] || "refused by the engine") + " (" + o.reject_reason + ")";
+      if (o.cancel_reason === "SELF_TRADE_PREVENTED") text += ": the rest would have traded with this account's own order, so it was cancelled (SELF_TRADE_PREVENTED)";
+      if (o.self_trade_prevented && o.self_trade_prevented.length) text += "; own order" + (o.self_trade_prevented.length > 1 ? "s " : " ") + o.self_trade_prevented.join(", ") + " cancelled to prevent a self-trade";
       if (r.stale) text += " (placed as " + account.name + ")";
       setMessage(msg, text + ".", o.status !== "rejected");
       $("client-order-id").value = "";
@@ -764,12 +980,15 @@
     if (!row || !row.dataset.price) return;
     $("price").value = row.dataset.price;
     if ($("order-type").value === "market") { $("order-type").value = "limit"; syncTypeControls(); }
+    updateOrderCost();
   }
 
   function init() {
     $("order-form").addEventListener("submit", submitOrder);
     $("cancel-form").addEventListener("submit", submitCancel);
     $("order-type").addEventListener("change", syncTypeControls);
+    $("order-form").addEventListener("input", updateOrderCost);
+    $("order-form").addEventListener("change", updateOrderCost);
     $("symbol").addEventListener("change", function () { selectSymbol($("symbol").value); });
     $("asks").addEventListener("click", onBookClick);
     $("bids").addEventListener("click", onBookClick);

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Callable
 
 from engine import BUY, LIMIT, SELL, Cancel, MatchingEngine, Submit, SymbolConfig, create_crypto_engine
+from engine.commands import CreateAccount, Deposit
 
 SYM = "BTC-USDT"
 Stream = list[tuple]
@@ -96,6 +97,61 @@ def run_core(stream: Stream, prefill: int = 0) -> tuple[float, MatchingEngine]:
         else:
             execute(Submit(SYM, side, LIMIT, price, lots))
     rate = len(body) / (time.perf_counter() - t0)
+    return rate, engine
+
+
+def accounts_engine(accounts: int) -> MatchingEngine:
+    """The core venue with ``accounts`` accounts, each funded far beyond what the stream needs."""
+    engine = core_engine()
+    for i in range(accounts):
+        account_id = engine.execute(CreateAccount(f"bench-{i}")).command.account_id
+        for asset, places in engine.accounts.decimals.items():
+            engine.execute(Deposit(account_id, asset, 10 ** (places + 12)))
+    return engine
+
+
+def resolve_account_cancels(stream: Stream, accounts: int, seed: int = 42) -> list[tuple]:
+    """The core stream with an owner for each order (round robin) and each cancel sent by the order's owner:
+    every order is locked, settled and checked for self-trades (untimed pass)."""
+    engine = accounts_engine(accounts)
+    book = engine.get_order_book(SYM)
+    assert book is not None
+    rng = random.Random(seed)
+    live: list[tuple[int, int]] = []
+    out: list[tuple] = []
+    for i, (side, price, lots) in enumerate(stream):
+        if side is None:
+            while live:
+                j = rng.randrange(len(live))
+                live[j], live[-1] = live[-1], live[j]
+                oid, owner = live.pop()
+                if book.get_order(oid) is not None:
+                    assert engine.execute(Cancel(SYM, oid, account=owner)).executed
+                    out.append((None, oid, 0, owner))
+                    break
+            continue
+        owner = i % accounts + 1
+        result = engine.execute(Submit(SYM, side, LIMIT, price, lots, account=owner))
+        assert result.executed, result
+        if result.order.is_live:  # type: ignore[union-attr]
+            live.append((result.order.order_id, owner))  # type: ignore[union-attr]
+        out.append((side, price, lots, owner))
+    engine.check_invariants()
+    return out
+
+
+def run_accounts(stream: list[tuple], accounts: int) -> tuple[float, MatchingEngine]:
+    """:func:`run_core` with accounts: ownership, locks, settlement and self-trade prevention on every order."""
+    engine = accounts_engine(accounts)
+    execute = engine.execute
+    gc.collect()
+    t0 = time.perf_counter()
+    for side, price, lots, owner in stream:
+        if side is None:
+            execute(Cancel(SYM, price, account=owner))
+        else:
+            execute(Submit(SYM, side, LIMIT, price, lots, account=owner))
+    rate = len(stream) / (time.perf_counter() - t0)
     return rate, engine
 
 
@@ -253,7 +309,7 @@ def median_of(fn: Callable[[], float], runs: int) -> tuple[float, list[float]]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--only", choices=["api", "core", "deep", "memory", "latency"])
+    parser.add_argument("--only", choices=["api", "core", "accounts", "deep", "memory", "latency"])
     parser.add_argument("--memory-orders", type=int, default=1_000_000)
     parser.add_argument("--profile", choices=["core", "api"], help="print where the time goes instead")
     args = parser.parse_args(argv)
@@ -273,6 +329,12 @@ def main(argv: list[str] | None = None) -> None:
         reference = run_core(stream)[1]
         med, vals = median_of(lambda: _checked(run_core(stream), reference), args.runs)
         print(f"execute(), 100,000 messages (80% limits, 20% cancels of live orders): "
+              f"median {med:,.0f} msgs/s  (runs: {fmt(vals)})")
+    if args.only in (None, "accounts"):
+        stream4 = resolve_account_cancels(core_stream(100_000), 4)
+        reference = run_accounts(stream4, 4)[1]
+        med, vals = median_of(lambda: _checked(run_accounts(stream4, 4), reference), args.runs)
+        print(f"execute(), the same stream from 4 accounts (locks, settlement, self-trade prevention): "
               f"median {med:,.0f} msgs/s  (runs: {fmt(vals)})")
     if args.only in (None, "deep"):
         stream = resolve_cancels(core_stream(100_000, prefill=50_000))

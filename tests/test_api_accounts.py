@@ -117,6 +117,20 @@ def test_fills_show_each_side_of_a_trade_to_its_own_account(two) -> None:  # typ
     assert alice.get("/fills?symbol=ETH-USDT").json["fills"] == []
 
 
+def test_a_market_buy_for_a_quote_amount_over_rest(two) -> None:  # type: ignore[no-untyped-def]
+    alice, bob = two
+    alice.post("/order", json=order(side="sell", qty="1"))
+    r = bob.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "market", "quote_quantity": "3003"})
+    assert r.status_code == 200 and r.json["status"] == "filled", r.json
+    assert r.json["filled_quantity"] == "0.10000000"  # 3003 = 0.1 x 30000 plus the 0.1% fee, exactly
+    for body, reason in (({"quantity": "0.1", "quote_quantity": "10"}, "INVALID_QUOTE_QUANTITY"),
+                         ({"side": "sell", "quote_quantity": "10"}, "INVALID_QUOTE_QUANTITY"),
+                         ({"quote_quantity": "-1"}, "INVALID_AMOUNT"),
+                         ({"quote_quantity": "0.00000000000001"}, "INVALID_AMOUNT")):
+        bad = bob.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "market", **body})
+        assert bad.status_code == 400 and bad.json["reason"] == reason, (body, bad.json)
+
+
 def test_admin_surface_is_absent_without_an_admin_key_and_guarded_with_one() -> None:
     app = make_app()
     try:
@@ -302,6 +316,9 @@ def test_offline_account_command_and_a_running_server(tmp_path: Path) -> None:
         assert requests.get(f"{url}/account", headers={"X-API-Key": alice["api_key"]}, timeout=5).status_code == 401
         mine = requests.get(f"{url}/orders", headers={"X-API-Key": new_key}, timeout=5).json()["orders"]
         assert len(mine) == 1 and mine[0]["status"] == "pending"
+    verify = subprocess.run([sys.executable, "-m", "api", "journal", "verify", "--data-dir", data], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert verify.returncode == 0 and "1 account; every balance, lock and fee adds up" in verify.stdout, verify.stdout
     assert run_tool("disable", "alice", "--data-dir", data).returncode == 0
     with server_process("--data-dir", data, "--no-demo") as (url, _):
         import requests

@@ -66,8 +66,9 @@ def post(url: str, key: str, **body: Any) -> dict:
 
 
 def test_feeds_are_per_symbol_and_complete(server: str) -> None:
-    # eth and btc are signed in as demo-1, which places the orders below; other is demo-2,
-    # whose private orders feed carries its own orders' events only; idle has no key.
+    # eth and btc are signed in as demo-1, which places the taker and the ETH orders below; other
+    # is demo-2, which rests the maker: each private orders feed carries its own account's orders'
+    # events only; idle has no key.
     key, other_key = demo_key(server, 0), demo_key(server, 1)
     eth, btc, idle = Recorder(server, key), Recorder(server, key), Recorder(server)
     other = Recorder(server, other_key)
@@ -83,18 +84,21 @@ def test_feeds_are_per_symbol_and_complete(server: str) -> None:
             eth.subscribe(type=kind, symbol="ETH-USDT")
             btc.subscribe(type=kind, symbol="BTC-USDT")
         other.subscribe(type="orders")  # every symbol
-        maker = post(server, key, side="sell", price="30100", quantity="0.3")
-        taker = post(server, key, side="buy", price="30100", quantity="0.1")
+        maker = post(server, other_key, side="sell", price="30100", quantity="0.3")  # demo-2 rests
+        taker = post(server, key, side="buy", price="30100", quantity="0.1")  # demo-1 takes
         assert taker["status"] == "filled"
         btc.wait_for(lambda: btc.events["trade"] and len(
-            [e for e in btc.events["order_event"] if e["event_type"] == "filled"]) >= 1 and len(
-            [e for e in btc.events["order_event"] if e["event_type"] == "partially_filled"]) >= 1)
+            [e for e in btc.events["order_event"] if e["event_type"] == "filled"]) >= 1)
+        other.wait_for(lambda: len(
+            [e for e in other.events["order_event"] if e["event_type"] == "partially_filled"]) >= 1)
         trade = btc.events["trade"][0]
         assert trade["maker_order_id"] == maker["order_id"] and trade["taker_order_id"] == taker["order_id"]
-        by_order = {(e["order_id"], e["event_type"]) for e in btc.events["order_event"]}
-        assert (maker["order_id"], "partially_filled") in by_order and (taker["order_id"], "filled") in by_order
+        with btc.lock, other.lock:
+            by_order = {(e["order_id"], e["event_type"]) for e in btc.events["order_event"]}
+            by_other = {(e["order_id"], e["event_type"]) for e in other.events["order_event"]}
+        assert (taker["order_id"], "filled") in by_order and (maker["order_id"], "partially_filled") in by_other
         btc.wait_for(lambda: any(u["asks"] == [["30100.00", "0.20000000"]] for u in btc.events["l2_update"]))
-        # demo-2's own order: its feed gets it; demo-1's BTC orders feed must not
+        # another demo-2 order: its feed gets it; demo-1's BTC orders feed must not
         mine = post(server, other_key, side="buy", price="29000", quantity="0.1")
         other.wait_for(lambda: any(e["order_id"] == mine["order_id"] for e in other.events["order_event"]))
         # a burst of ETH orders: the ETH client sees only ETH, with growing sequences
@@ -115,8 +119,10 @@ def test_feeds_are_per_symbol_and_complete(server: str) -> None:
             assert order_seqs == sorted(order_seqs)
             assert set(idle.events) == {"connected"}
             # private: each account's orders feed carries its own orders' events only
-            assert {e["order_id"] for e in other.events["order_event"]} == {mine["order_id"]}
-            assert all(e["order_id"] != mine["order_id"] for e in btc.events["order_event"] + eth.events["order_event"])
+            assert {e["order_id"] for e in other.events["order_event"]} == {maker["order_id"], mine["order_id"]}
+            assert {e["order_id"] for e in btc.events["order_event"]} == {taker["order_id"]}
+            assert all(e["order_id"] not in (maker["order_id"], mine["order_id"])
+                       for e in btc.events["order_event"] + eth.events["order_event"])
     finally:
         for c in (eth, btc, idle, other):
             c.close()

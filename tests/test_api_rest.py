@@ -8,6 +8,16 @@ import pytest
 SYM = "BTC-USDT"
 
 
+@pytest.fixture
+def client2(app):  # type: ignore[no-untyped-def]
+    """A test client signed in as the second demo account (demo-2): the other side of a trade."""
+    from tests.conftest import demo_key
+
+    c = app.test_client()
+    c.environ_base["HTTP_X_API_KEY"] = demo_key(app, 1)
+    return c
+
+
 def order(client, **fields):  # type: ignore[no-untyped-def]
     body = {"symbol": SYM, "side": "buy", "order_type": "limit", "quantity": "0.1", "price": "30000"}
     body.update(fields)
@@ -29,7 +39,8 @@ def test_health_symbols_and_docs(client) -> None:  # type: ignore[no-untyped-def
     assert schemes["ApiKey"] == {**schemes["ApiKey"], "type": "apiKey", "in": "header", "name": "X-API-Key"}
     assert schemes["Bearer"]["scheme"] == "bearer" and schemes["AdminKey"]["name"] == "X-Admin-Key"
     private = [("/order", "post"), ("/cancel", "post"), ("/order/{order_id}", "get"),
-               ("/order/client/{client_order_id}", "get"), ("/orders", "get"), ("/fills", "get"), ("/account", "get")]
+               ("/order/client/{client_order_id}", "get"), ("/orders", "get"), ("/fills", "get"), ("/account", "get"),
+               ("/account/self-trade-prevention", "post")]
     for path, method in private:  # an account's key, and its 401 documented
         operation = spec["paths"][path][method]
         assert operation["security"] == [{"ApiKey": []}, {"Bearer": []}] and "401" in operation["responses"], path
@@ -42,34 +53,34 @@ def test_health_symbols_and_docs(client) -> None:  # type: ignore[no-untyped-def
         assert docs.status_code == 200 and b"openapi.json" in docs.data
 
 
-def test_order_lifecycle(client) -> None:  # type: ignore[no-untyped-def]
-    maker = order(client, side="sell", quantity="0.5", client_order_id="m1")
+def test_order_lifecycle(client, client2) -> None:  # type: ignore[no-untyped-def]
+    maker = order(client2, side="sell", quantity="0.5", client_order_id="m1")  # demo-2 rests
     assert maker.status_code == 200 and maker.json["status"] == "pending"
-    taker = order(client, side="buy", quantity="0.2", price=Decimal("30000.00"))
+    taker = order(client, side="buy", quantity="0.2", price=Decimal("30000.00"))  # demo-1 takes
     assert taker.status_code == 200 and taker.json["status"] == "filled"
     trade = taker.json["trades"][0]
     assert trade["maker_order_id"] == maker.json["order_id"] and trade["price"] == "30000.00"
-    st = client.get(f"/order/{maker.json['order_id']}?symbol={SYM}")
+    st = client2.get(f"/order/{maker.json['order_id']}?symbol={SYM}")
     assert st.status_code == 200 and st.json["status"] == "partially_filled"
-    assert client.get(f"/order/{maker.json['order_id']}").json["remaining_quantity"] == "0.30000000"
+    assert client2.get(f"/order/{maker.json['order_id']}").json["remaining_quantity"] == "0.30000000"
     book = client.get(f"/book/{SYM}?levels=5").json
     assert book["asks"] == [["30000.00", "0.30000000"]] and book["bids"] == [] and book["sequence"] > 0
     bbo = client.get(f"/bbo/{SYM}").json
     assert bbo["ask"] == "30000.00" and bbo["bid"] is None
     trades = client.get(f"/trades/{SYM}").json["trades"]
     assert [t["trade_id"] for t in trades] == [trade["trade_id"]]
-    c = client.post("/cancel", json={"symbol": SYM, "client_order_id": "m1"})
+    c = client2.post("/cancel", json={"symbol": SYM, "client_order_id": "m1"})
     assert c.status_code == 200 and c.json["status"] == "cancelled"
-    again = client.post("/cancel", json={"symbol": SYM, "order_id": str(maker.json["order_id"])})
+    again = client2.post("/cancel", json={"symbol": SYM, "order_id": str(maker.json["order_id"])})
     assert again.status_code == 404 and again.json["success"] is False and again.json["reason"] == "ORDER_NOT_LIVE"
     stats = client.get("/statistics").json
     assert stats["total_trades"] == 1 and stats["symbols"][SYM]["trade_count"] == 1
     assert client.get(f"/statistics?symbol={SYM}").json["volume"] == "0.20000000"
 
 
-def test_trades_newest_first_and_paging(client) -> None:  # type: ignore[no-untyped-def]
+def test_trades_newest_first_and_paging(client, client2) -> None:  # type: ignore[no-untyped-def]
     for i in range(5):
-        order(client, side="sell", price=str(30000 + i))
+        order(client2, side="sell", price=str(30000 + i))  # demo-2 rests, demo-1 takes
     for _ in range(5):
         order(client, side="buy", order_type="market", price=...)
     page1 = client.get(f"/trades/{SYM}?limit=3").json["trades"]
@@ -143,8 +154,8 @@ def test_config_from_environment(monkeypatch) -> None:  # type: ignore[no-untype
         load_config({"ASYNC_MODE": "gevent"})
 
 
-def test_metrics_exposed(client) -> None:  # type: ignore[no-untyped-def]
-    order(client, side="sell")
+def test_metrics_exposed(client, client2) -> None:  # type: ignore[no-untyped-def]
+    order(client2, side="sell")  # demo-2 rests, demo-1 takes
     order(client, side="buy")
     order(client, quantity="abc")
     text = client.get("/metrics").data.decode()

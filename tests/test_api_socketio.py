@@ -103,48 +103,58 @@ def test_subscribe_snapshot_then_conflated_updates(app, client, sio) -> None:  #
     assert events(sio, "l2_update") == []  # nothing changed, nothing sent
 
 
-def test_unsubscribed_client_receives_nothing(app, client, sio) -> None:  # type: ignore[no-untyped-def]
+def test_unsubscribed_client_receives_nothing(app, client, client2, sio) -> None:  # type: ignore[no-untyped-def]
     events(sio)
-    post(client, side="sell")
-    post(client, side="buy")
+    post(client2, side="sell")  # demo-2 rests, demo-1 (sio's account) takes it: a trade
+    assert post(client, side="buy")["status"] == "filled"
     publish(app)
     assert events(sio) == []
 
 
-def test_rooms_are_per_symbol(app, client, sio) -> None:  # type: ignore[no-untyped-def]
-    for kind in ("l2_updates", "trades", "orders"):
-        sio.emit("subscribe", {"type": kind, "symbol": "ETH-USDT"}, namespace=NS)
-    events(sio)
-    post(client, side="sell")
-    post(client, side="buy")
+def test_rooms_are_per_symbol(app, client, client2, sio) -> None:  # type: ignore[no-untyped-def]
+    other = connect(app, client2, demo_key(app, 1))  # demo-2, the maker's account
+    assert other.is_connected(NS)
+    for c in (sio, other):
+        for kind in ("l2_updates", "trades", "orders"):
+            c.emit("subscribe", {"type": kind, "symbol": "ETH-USDT"}, namespace=NS)
+        events(c)
+    post(client2, side="sell")  # demo-2 rests, demo-1 takes it: a BTC-USDT trade
+    assert post(client, side="buy")["status"] == "filled"
     publish(app)
-    assert events(sio) == []
-    post(client, symbol="ETH-USDT", side="sell", price="2000", quantity="1")
-    post(client, symbol="ETH-USDT", side="buy", price="2000", quantity="1")
+    assert events(sio) == [] and events(other) == []
+    maker = post(client2, symbol="ETH-USDT", side="sell", price="2000", quantity="1")
+    taker = post(client, symbol="ETH-USDT", side="buy", price="2000", quantity="1")
     publish(app)
     got = events(sio)
-    names = [e["name"] for e in got]
-    assert names.count("trade") == 1 and names.count("l2_update") == 1
-    assert {e["args"][0]["event_type"] for e in got if e["name"] == "order_event"} >= {"accepted", "filled"}
-    assert all(e["args"][0]["symbol"] == "ETH-USDT" for e in got)
-    # both the maker and the taker get an order_event for the fill
-    fills = [e["args"][0] for e in got if e["name"] == "order_event" and e["args"][0]["event_type"] == "filled"]
-    assert sorted(f["is_maker"] for f in fills) == [False, True]
+    theirs = events(other)
+    for received in (got, theirs):  # the public streams reach both
+        names = [e["name"] for e in received]
+        assert names.count("trade") == 1 and names.count("l2_update") == 1
+        assert all(e["args"][0]["symbol"] == "ETH-USDT" for e in received)
+    for received, placed in ((got, taker), (theirs, maker)):  # each its own order's events
+        own = [e["args"][0] for e in received if e["name"] == "order_event"]
+        assert {e["event_type"] for e in own} >= {"accepted", "filled"}
+        assert {e["order_id"] for e in own} == {placed["order_id"]}
+    # both the maker and the taker get an order_event for the fill, each on its own account's feed
+    fills = [(e["args"][0]["order_id"], e["args"][0]["is_maker"]) for e in got + theirs
+             if e["name"] == "order_event" and e["args"][0]["event_type"] == "filled"]
+    assert sorted(fills, key=lambda f: f[1]) == [(taker["order_id"], False), (maker["order_id"], True)]
+    other.disconnect(NS)
 
 
-def test_trades_for_all_symbols_and_unsubscribe(app, client, sio) -> None:  # type: ignore[no-untyped-def]
+def test_trades_for_all_symbols_and_unsubscribe(app, client, client2, sio) -> None:  # type: ignore[no-untyped-def]
     sio.emit("subscribe", {"type": "trades"}, namespace=NS)
     assert events(sio, "subscribed")[0]["args"][0] == {"type": "trades", "symbol": None}
-    post(client, side="sell")
+    post(client2, side="sell")  # demo-2 rests, demo-1 takes: trades between two accounts
     post(client, side="buy")
-    post(client, symbol="ETH-USDT", side="sell", price="2000", quantity="1")
+    post(client2, symbol="ETH-USDT", side="sell", price="2000", quantity="1")
     post(client, symbol="ETH-USDT", side="buy", price="2000", quantity="1")
     publish(app)
     assert sorted(e["args"][0]["symbol"] for e in events(sio, "trade")) == ["BTC-USDT", "ETH-USDT"]
     sio.emit("unsubscribe", {"type": "trades"}, namespace=NS)
     assert events(sio, "unsubscribed")
-    post(client, side="sell")
-    post(client, side="buy")
+    post(client2, side="sell")
+    assert post(client, side="buy")["status"] == "filled"  # a trade happened, and was not sent
     publish(app)
     assert events(sio, "trade") == []
 
@@ -169,7 +179,7 @@ def test_connected_gauge(app, client, sio) -> None:  # type: ignore[no-untyped-d
     assert "socketio_connected_clients 0.0" in client.get("/metrics").data.decode()
 
 
-def test_orders_feed_needs_a_key(app, client, anon) -> None:  # type: ignore[no-untyped-def]
+def test_orders_feed_needs_a_key(app, client, client2, anon) -> None:  # type: ignore[no-untyped-def]
     events(anon)
     for sub in ({"type": "orders", "symbol": "BTC-USDT"}, {"type": "orders"}):
         anon.emit("subscribe", sub, namespace=NS)
@@ -177,13 +187,13 @@ def test_orders_feed_needs_a_key(app, client, anon) -> None:  # type: ignore[no-
         assert [e["name"] for e in errs] == ["error"]
         assert errs[0]["args"][0]["error_code"] == "UNAUTHENTICATED" and errs[0]["args"][0]["reason"] == "API_KEY_REQUIRED"
     assert anon.is_connected(NS)
-    post(client, side="sell")
-    post(client, side="buy")
+    post(client2, side="sell")  # demo-2 rests, demo-1 takes it: a trade
+    assert post(client, side="buy")["status"] == "filled"
     publish(app)
     assert events(anon) == []  # it joined no room
     anon.emit("subscribe", {"type": "trades", "symbol": "BTC-USDT"}, namespace=NS)  # trades stay public
     assert events(anon, "subscribed")[0]["args"][0] == {"type": "trades", "symbol": "BTC-USDT"}
-    post(client, side="sell")
+    post(client2, side="sell")
     post(client, side="buy")
     publish(app)
     assert [e["name"] for e in events(anon)] == ["trade"]

@@ -24,18 +24,23 @@ SYMBOLS = ("BTC-USDT", "ETH-USDT")
 MID = {"BTC-USDT": 30000, "ETH-USDT": 2000}
 
 
-def random_order(rng: random.Random) -> dict:
+def random_order(rng: random.Random, side: str) -> dict:
     symbol = rng.choice(SYMBOLS)
     kind = rng.choices(["limit", "market", "ioc", "fok"], [70, 10, 10, 10])[0]
-    body = {"symbol": symbol, "side": rng.choice(["buy", "sell"]), "order_type": kind,
+    body = {"symbol": symbol, "side": side, "order_type": kind,
             "quantity": f"{rng.randint(1, 50) / 100:.2f}"}
     if kind != "market":
         body["price"] = f"{MID[symbol] + rng.randint(-20, 20)}.00"
     return body
 
 
-def load(url: str, key: str, seed: int, acked: list[tuple[str, dict]], stop: threading.Event) -> None:
-    """Orders with one account's ``key``; each acknowledged one is kept with the key that placed it."""
+def load(url: str, key: str, side: str, seed: int, acked: list[tuple[str, dict]], stop: threading.Event) -> None:
+    """Orders on one ``side`` with one account's ``key``; each acknowledged one is kept with the key that placed it.
+
+    One account only sells and the other only buys, so an order never meets one of its own account's on the
+    other side: self-trade prevention never applies, and the naive reference book (which knows no accounts)
+    matches exactly like the engine.
+    """
     rng = random.Random(seed)
     with requests.Session() as session:
         session.headers["X-API-Key"] = key
@@ -43,7 +48,7 @@ def load(url: str, key: str, seed: int, acked: list[tuple[str, dict]], stop: thr
             if stop.is_set():
                 return
             try:
-                r = session.post(f"{url}/order", json=random_order(rng), timeout=5)
+                r = session.post(f"{url}/order", json=random_order(rng, side), timeout=5)
             except requests.RequestException:
                 return
             if r.status_code == 200:
@@ -81,6 +86,44 @@ def reference_books(commands: list) -> tuple[dict[str, ReferenceBook], list[tupl
     return books, trades
 
 
+def reference_balances(commands: list, books: dict[str, ReferenceBook], trades: list[tuple],
+                       start: dict[int, dict[str, Decimal]], symbol_info: dict[str, dict]) -> dict[int, dict]:
+    """Each account's balances the reference trades and resting orders make of its ``start`` balances.
+
+    Per asset ``{"available": ..., "locked": ...}``: a fill moves the base to the buyer and the value, less the
+    seller's fee, to the seller; the buyer pays the value plus its fee (each side's fee at its rate as maker or
+    taker); a resting sell locks its remaining quantity, a resting buy its price x remaining quantity plus the
+    larger fee rate's fee on it.
+    """
+    owner = {c.order_id: c.account for c in commands if isinstance(c, Submit)}
+    side = {c.order_id: c.side.value for c in commands if isinstance(c, Submit)}
+    total = {a: dict(assets) for a, assets in start.items()}
+    locked = {a: {asset: Decimal(0) for asset in assets} for a, assets in start.items()}
+    rate = {s: {"maker": Decimal(i["maker_fee_rate"]), "taker": Decimal(i["taker_fee_rate"])}
+            for s, i in symbol_info.items()}
+    for symbol, price, qty, maker, taker in trades:
+        base, quote = symbol_info[symbol]["base_asset"], symbol_info[symbol]["quote_asset"]
+        buy, sell = (maker, taker) if side[maker] == "buy" else (taker, maker)
+        value = price * qty
+        total[owner[buy]][base] += qty
+        total[owner[buy]][quote] -= value + value * rate[symbol]["maker" if buy == maker else "taker"]
+        total[owner[sell]][base] -= qty
+        total[owner[sell]][quote] += value - value * rate[symbol]["maker" if sell == maker else "taker"]
+    for symbol, book in books.items():
+        base, quote = symbol_info[symbol]["base_asset"], symbol_info[symbol]["quote_asset"]
+        for o in book.resting:
+            if o.side == "sell":
+                locked[owner[o.order_id]][base] += o.remaining
+            else:
+                locked[owner[o.order_id]][quote] += o.price * o.remaining * (1 + max(rate[symbol].values()))
+    return {a: {asset: {"available": total[a][asset] - locked[a][asset], "locked": locked[a][asset]}
+                for asset in total[a]} for a in total}
+
+
+def decimal_balances(balances: dict[str, dict[str, str]]) -> dict[str, dict[str, Decimal]]:
+    return {asset: {k: Decimal(v) for k, v in b.items()} for asset, b in balances.items()}
+
+
 def subscribe_trades(url: str, received: list[dict]):  # type: ignore[no-untyped-def]
     """A live subscriber to every trade, connected for the whole load."""
     client = socketio.Client(reconnection=False)
@@ -98,12 +141,21 @@ def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
     with server_process("--data-dir", str(tmp_path), "--fsync", "always", port=port) as (url, proc):
         keys = [demo_key(url, 0), demo_key(url, 1)]  # the load comes from both demo accounts, so they trade
         with requests.Session() as http:  # with each other
-            accounts = [http.get(f"{url}/account", headers={"X-API-Key": k}, timeout=5).json()["account_id"]
-                        for k in keys]
+            opened = [http.get(f"{url}/account", headers={"X-API-Key": k}, timeout=5).json() for k in keys]
+            symbol_info = http.get(f"{url}/symbols", timeout=5).json()["symbol_info"]
+        accounts = [a["account_id"] for a in opened]
         assert len(set(accounts)) == 2
+        # what each account holds before its first order: its deposits, nothing locked
+        start = {a["account_id"]: {asset: Decimal(b["available"]) for asset, b in a["balances"].items()}
+                 for a in opened}
+        assert all(Decimal(b["locked"]) == 0 for a in opened for b in a["balances"].values())
+        assert all(start[a][symbol_info[s][k]] > 0 for a in accounts for s in SYMBOLS
+                   for k in ("base_asset", "quote_asset"))
         subscriber = subscribe_trades(url, received)
         time.sleep(0.3)  # the subscription is in place before the load starts
-        threads = [threading.Thread(target=load, args=(url, keys[seed % 2], seed, acked, stop)) for seed in range(6)]
+        sides = ("sell", "buy")  # demo-1 sells, demo-2 buys: every trade is between the two
+        threads = [threading.Thread(target=load, args=(url, keys[seed % 2], sides[seed % 2], seed, acked, stop))
+                   for seed in range(6)]
         for t in threads:
             t.start()
         deadline = time.monotonic() + 10
@@ -129,7 +181,11 @@ def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
     # every acknowledgement was durable first, recorded for the account whose key placed it
     assert {a["order_id"]: accounts[keys.index(k)] for k, a in acked}.items() <= owner.items()
     assert {accounts[keys.index(k)] for k, _ in acked} == set(accounts)
+    # each account's orders are all on its side, so none was ever stopped by self-trade prevention
+    assert {(c.account, c.side.value) for c in commands if isinstance(c, Submit)} == set(zip(accounts, sides))
+    assert [a for _, a in acked if a.get("cancel_reason") == "SELF_TRADE_PREVENTED"] == []
     books, ref_trades = reference_books(commands)
+    balances = reference_balances(commands, books, ref_trades, start, symbol_info)
     assert len(received) >= 50, "the subscriber saw too few trades to judge"
 
     with server_process("--data-dir", str(tmp_path), "--fsync", "always", port=free_port()) as (url, _), \
@@ -183,6 +239,11 @@ def test_sigkill_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
                         for trade_id, (_, _, _, maker, taker) in enumerate(ref_trades, start=1)
                         if account in (owner[maker], owner[taker])}
             assert fills == expected, account
+        # each account's balances are what its deposits, the reference trades and its resting orders make
+        # (so per asset the two accounts' available + locked plus the fees equal the deposits)
+        for key, account in zip(keys, accounts):
+            assert decimal_balances(sessions[key].get(f"{url}/account", timeout=5).json()["balances"]) == \
+                   balances[account], account
         # and every trade the subscriber saw before the kill was durable: it came back the same
         for t in received:
             same = recovered.get(t["trade_id"])

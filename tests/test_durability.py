@@ -42,7 +42,19 @@ def stop(app, snapshot: bool = False) -> None:  # type: ignore[no-untyped-def]
     close_store(app, snapshot=snapshot)
 
 
-def trade_some(client, n: int = 30) -> list[dict]:  # type: ignore[no-untyped-def]
+def pair(app):  # type: ignore[no-untyped-def]
+    """Test clients of ``app`` for demo-1 (who sells) and demo-2 (who buys): every trade is between the two."""
+    return signed_in(app, 0), signed_in(app, 1)
+
+
+def owner(clients, order: dict):  # type: ignore[no-untyped-def]
+    """The client of ``pair`` that placed ``order``: sells are demo-1's, buys demo-2's."""
+    return clients[0] if order["side"] == "sell" else clients[1]
+
+
+def trade_some(clients, n: int = 30) -> list[dict]:  # type: ignore[no-untyped-def]
+    """``n`` orders from a ``pair`` of clients (sells from the first, buys from the second), then the first 3
+    still live are cancelled."""
     out = []
     for i in range(n):
         side = "sell" if i % 3 else "buy"
@@ -51,12 +63,14 @@ def trade_some(client, n: int = 30) -> list[dict]:  # type: ignore[no-untyped-de
                 "client_order_id": f"c{i}"}
         if i % 7 == 0:
             body = {"symbol": SYM, "side": "buy", "order_type": "market", "quantity": "0.3"}
-        r = client.post("/order", json=body)
+        r = owner(clients, body).post("/order", json=body)
         assert r.status_code == 200, r.json
         out.append(r.json)
-    live = [o for o in out if client.get(f"/order/{o['order_id']}").json["status"] in ("pending", "partially_filled")]
+    live = [o for o in out
+            if owner(clients, o).get(f"/order/{o['order_id']}").json["status"] in ("pending", "partially_filled")]
     for o in live[:3]:
-        assert client.post("/cancel", json={"symbol": o["symbol"], "order_id": o["order_id"]}).status_code == 200
+        cancel = {"symbol": o["symbol"], "order_id": o["order_id"]}
+        assert owner(clients, o).post("/cancel", json=cancel).status_code == 200
     return out
 
 
@@ -71,22 +85,28 @@ def observable(client) -> dict:  # type: ignore[no-untyped-def]
     return out
 
 
-def orders_of(client, results: list[dict]) -> list[dict]:  # type: ignore[no-untyped-def]
-    return [client.get(f"/order/{r['order_id']}").json for r in results]
+def orders_of(clients, results: list[dict]) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Each order of ``results`` as its owner sees it (``clients``: a ``pair``)."""
+    return [owner(clients, r).get(f"/order/{r['order_id']}").json for r in results]
 
 
 def test_restart_restores_everything(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     assert app.extensions["me_store"].next_lsn == DEMO_RECORDS + 1  # the demo accounts, nothing else yet
-    c = signed_in(app)
-    results = trade_some(c)
-    before, statuses = observable(c), orders_of(c, results)
+    clients = pair(app)
+    c = clients[0]
+    results = trade_some(clients)
+    before, statuses = observable(c), orders_of(clients, results)
+    assert before[SYM][3] and before["ETH-USDT"][3], "no trades to restore"
+    balances = [client.get("/account").json["balances"] for client in clients]
     stop(app)  # no snapshot: everything comes back from the journal alone
     app2 = make_app(tmp_path)
     assert app2.extensions["me_demo_keys"] == app.extensions["me_demo_keys"]  # the same accounts and keys
-    c2 = signed_in(app2)
+    clients2 = pair(app2)
+    c2 = clients2[0]
     assert app2.extensions["me_recovery"].replayed == DEMO_RECORDS + len(results) + 3
-    assert observable(c2) == before and orders_of(c2, results) == statuses
+    assert observable(c2) == before and orders_of(clients2, results) == statuses
+    assert [client.get("/account").json["balances"] for client in clients2] == balances
     # the engine goes on with fresh ids, and client ids of cancelled orders are free again
     r = c2.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "limit", "quantity": "0.1", "price": "29000"})
     assert r.json["order_id"] == max(x["order_id"] for x in results) + 1
@@ -109,17 +129,19 @@ def journal_positions(data_dir: Path) -> list[int]:
 @pytest.mark.parametrize("fork", [True, False], ids=["forked-child", "inline"])
 def test_snapshot_then_more_commands(tmp_path: Path, fork: bool) -> None:
     app = make_app(tmp_path)
-    c = signed_in(app)
+    clients = pair(app)
+    c = clients[0]
     engine, store = app.extensions["matching_engine"], app.extensions["me_store"]
-    trade_some(c, 20)
+    trade_some(clients, 20)
     first = take_snapshot(engine, store, fork=fork)
-    trade_some(c, 15)
+    trade_some(clients, 15)
     second = take_snapshot(engine, store, fork=fork)
     assert 0 < first < second
     # compaction keeps the two newest snapshots and the journal after the older one
     assert journal_positions(tmp_path) == list(range(first + 1, store.next_lsn))
-    trade_some(c, 5)
+    trade_some(clients, 5)
     before = observable(c)
+    balances = [client.get("/account").json["balances"] for client in clients]
     stop(app)
     assert not list((tmp_path / "snapshots").glob("*.tmp"))
     assert sorted(p.name for p in (tmp_path / "snapshots").iterdir()) == [f"{first:012d}.snap", f"{second:012d}.snap"]
@@ -127,17 +149,18 @@ def test_snapshot_then_more_commands(tmp_path: Path, fork: bool) -> None:
     recovery = app2.extensions["me_recovery"]
     assert recovery.snapshot_lsn == second and recovery.replayed == recovery.last_lsn - second > 0
     assert observable(signed_in(app2)) == before
+    assert [client.get("/account").json["balances"] for client in pair(app2)] == balances
     stop(app2)
 
 
 def test_history_beyond_memory_comes_from_the_database(tmp_path: Path) -> None:
     small = dict(engine=create_crypto_engine(history_limit=3, recent_trades_limit=5))
     app = make_app(tmp_path, **small)
-    c = signed_in(app)
+    c, buyer = pair(app)  # demo-1 sells, demo-2 buys from it
     first = c.post("/order", json={"symbol": SYM, "side": "sell", "order_type": "limit", "quantity": "0.1", "price": "30000"}).json
     for _ in range(12):
         c.post("/order", json={"symbol": SYM, "side": "sell", "order_type": "limit", "quantity": "0.1", "price": "30000"})
-        c.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "market", "quantity": "0.1"})
+        buyer.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "market", "quantity": "0.1"})
     stop(app)
     app2 = make_app(tmp_path, engine=create_crypto_engine(history_limit=3, recent_trades_limit=5))
     c2 = signed_in(app2)
@@ -170,7 +193,7 @@ def corrupt(data_dir: Path, which: str, how: str = "flip") -> int:
 def test_corrupt_last_batch_refuses_to_start_until_truncated(tmp_path: Path, how: str) -> None:
     app = make_app(tmp_path)
     c = signed_in(app)
-    trade_some(c, 10)
+    trade_some(pair(app), 10)
     before = observable(c)
     last = c.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "limit", "quantity": "0.2",
                                   "price": "1000", "client_order_id": "acked-then-lost"}).json
@@ -203,7 +226,7 @@ def test_corrupt_last_batch_refuses_to_start_until_truncated(tmp_path: Path, how
 
 def test_corrupt_middle_record_refuses_to_start(tmp_path: Path) -> None:
     app = make_app(tmp_path)
-    trade_some(signed_in(app), 10)
+    trade_some(pair(app), 10)
     stop(app)
     lsn = corrupt(tmp_path, "middle")
     with pytest.raises(StoreError) as err:
@@ -220,7 +243,7 @@ def test_corrupt_middle_record_refuses_to_start(tmp_path: Path) -> None:
 
 def test_incompatible_data_is_refused(tmp_path: Path) -> None:
     app = make_app(tmp_path)
-    trade_some(signed_in(app), 5)
+    trade_some(pair(app), 5)
     stop(app)
     with pytest.raises(StoreError, match="symbols"):
         make_app(tmp_path, SYMBOLS="forex")
@@ -238,7 +261,7 @@ def test_incompatible_data_is_refused(tmp_path: Path) -> None:
 
 def test_journal_admin_commands(tmp_path: Path) -> None:
     app = make_app(tmp_path)
-    trade_some(signed_in(app), 12)
+    trade_some(pair(app), 12)
     stop(app)
     run = lambda *a: subprocess.run([sys.executable, "-m", "api.cli", "journal", *a, "--data-dir", str(tmp_path)],  # noqa: E731
                                     cwd=ROOT, capture_output=True, text=True, timeout=60)
@@ -288,8 +311,9 @@ def test_batch_policy_and_periodic_snapshots(tmp_path: Path) -> None:
     import time
 
     app = make_app(tmp_path, FSYNC="batch", FSYNC_BATCH_MS=20, SNAPSHOT_INTERVAL_S=1)
-    c = signed_in(app)
-    results = trade_some(c, 12)
+    clients = pair(app)
+    c = clients[0]
+    results = trade_some(clients, 12)
     store = app.extensions["me_store"]
     deadline = time.monotonic() + 5
     while (store.durable_lsn < store.next_lsn - 1 or store.snapshot_lsn == 0) and time.monotonic() < deadline:
@@ -301,7 +325,8 @@ def test_batch_policy_and_periodic_snapshots(tmp_path: Path) -> None:
     app2 = make_app(tmp_path)
     assert observable(signed_in(app2)) == before
     assert app2.extensions["me_recovery"].snapshot_lsn > 0
-    assert [signed_in(app2).get(f"/order/{r['order_id']}").status_code for r in results] == [200] * len(results)
+    clients2 = pair(app2)
+    assert [owner(clients2, r).get(f"/order/{r['order_id']}").status_code for r in results] == [200] * len(results)
     stop(app2)
 
 
@@ -371,7 +396,7 @@ def test_a_forked_snapshot_holds_matching_only_for_the_fork(tmp_path: Path, monk
     app = make_app(tmp_path)
     c = signed_in(app)
     engine, store = app.extensions["matching_engine"], app.extensions["me_store"]
-    trade_some(c, 5)
+    trade_some(pair(app), 5)
     export = type(engine).snapshot_locked
 
     def slow_export(self):  # type: ignore[no-untyped-def]

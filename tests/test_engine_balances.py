@@ -193,3 +193,53 @@ def test_random_streams_settle_like_the_model_and_conserve_every_asset(seed: int
     engine.check_invariants()
     model_check(engine, deposits, trades)
     assert trades and refused  # the stream exercised both
+
+
+def test_a_market_buy_for_a_quote_amount_spends_at_most_it(engine) -> None:  # type: ignore[no-untyped-def]
+    a = account(engine, "a", USDT="10000")
+    b = account(engine, "b", BTC="1")
+    engine.execute(Submit(SYM, SELL, LIMIT, 3_000_000, 10_000_000, account=b))  # 0.1 at 30000
+    engine.execute(Submit(SYM, SELL, LIMIT, 3_100_000, 10_000_000, account=b))  # 0.1 at 31000
+    budget = units(engine, "USDT", "4000")
+    result = engine.execute(Submit(SYM, BUY, MARKET, None, None, account=a, quote_qty=budget))  # type: ignore[arg-type]
+    assert result.code is ResultCode.OK and result.status == "filled"
+    # 0.1 at 30000 costs 3003 with the fee; 997 left buys floor(997 / 31.031) steps of 1e-8 at 31000
+    second = (Decimal("997") / (Decimal("31000") * Decimal("1.001"))).quantize(Decimal("0.00000001"), rounding="ROUND_DOWN")
+    assert [t.qty_lots for t in result.trades] == [10_000_000, int(second.scaleb(8))]
+    spent = Decimal("3003") + second * Decimal("31000") * Decimal("1.001")
+    assert spent <= Decimal("4000") and Decimal("4000") - spent < Decimal("31000") * Decimal("1.001") * Decimal("1e-8")
+    assert balance(engine, a, "USDT") == (Decimal("10000") - spent, 0)
+    assert balance(engine, a, "BTC") == (Decimal("0.1") + second, 0)
+    # only a market buy spends an amount; an amount too small for one step is refused
+    assert engine.execute(Submit(SYM, SELL, MARKET, None, None, account=a, quote_qty=budget)).code \
+        is ResultCode.INVALID_QUOTE_QUANTITY  # type: ignore[arg-type]
+    assert engine.execute(Submit(SYM, BUY, MARKET, None, None, account=a, quote_qty=1)).code \
+        is ResultCode.QUANTITY_BELOW_MIN  # type: ignore[arg-type]
+    engine.check_invariants()
+
+
+def test_quote_amount_orders_are_journaled_and_replay_exactly() -> None:
+    from api.storage.records import decode, encode
+
+    recorded = []
+
+    class Journal:
+        failed = False
+
+        def record(self, command, events) -> None:  # type: ignore[no-untyped-def]
+            recorded.append(command)
+
+    live = create_crypto_engine(ids=IdSource(), clock=StepClock(), journal=Journal())
+    a = account(live, "a", USDT="10000000")  # 1e20 units: past a signed 64-bit integer
+    b = account(live, "b", BTC="10")
+    live.execute(Submit(SYM, SELL, LIMIT, 3_000_000, 500_000_000, account=b))
+    live.execute(Submit(SYM, BUY, MARKET, None, None, account=a, quote_qty=units(live, "USDT", "1000000"),  # type: ignore[arg-type]
+                        client_order_id="q-1", stp="cancel_maker"))
+    index = {s: i for i, s in enumerate(live.symbols)}
+    replay = create_crypto_engine(ids=IdSource(), clock=lambda: 1 / 0)
+    for command in recorded:
+        again = decode(encode(command, index), live.symbols)
+        assert again == command
+        assert replay.execute(again).code is ResultCode.OK
+    assert replay.snapshot() == live.snapshot()
+    replay.check_invariants()

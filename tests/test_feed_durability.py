@@ -22,13 +22,13 @@ class Emits:
 
 def test_nothing_is_published_before_it_is_durable(tmp_path: Path) -> None:
     app = make_app(tmp_path)  # fsync=always, feed publishing driven by hand below
-    c = signed_in(app)
+    c, buyer = signed_in(app, 0), signed_in(app, 1)  # demo-1 makes, demo-2 takes
     feed, store = app.extensions["me_feed"], app.extensions["me_store"]
     emits = Emits()
     feed.socketio = emits
     feed.interval_s = 0.0  # a book update is due at every publish
-    account = app.extensions["me_demo_keys"][0]["account_id"]  # the orders are demo-1's: its private feed
-    for room in (f"trades:{SYM}", subscription_room("orders", SYM, account), f"l2:{SYM}"):
+    accounts = [demo["account_id"] for demo in app.extensions["me_demo_keys"][:2]]  # both sides' private feeds
+    for room in (f"trades:{SYM}", *(subscription_room("orders", SYM, a) for a in accounts), f"l2:{SYM}"):
         feed.joined("subscriber", room)
     assert c.post("/order", json={"symbol": SYM, "side": "sell", "order_type": "limit", "quantity": "0.5",
                                   "price": "30000"}).status_code == 200
@@ -45,7 +45,7 @@ def test_nothing_is_published_before_it_is_durable(tmp_path: Path) -> None:
 
     store._write_locked = slow_write
     answers: list[int] = []
-    taker = threading.Thread(target=lambda: answers.append(c.post("/order", json={
+    taker = threading.Thread(target=lambda: answers.append(buyer.post("/order", json={
         "symbol": SYM, "side": "buy", "order_type": "market", "quantity": "0.2"}).status_code))
     taker.start()
     deadline = time.monotonic() + 5

@@ -14,6 +14,7 @@ import websocket
 
 from api.extensions import socketio_of
 from api.feed_limits import SubscribeRate, check_internals
+from tests.conftest import demo_key
 from tests.servers import running_server, signed_in
 
 NS = "/market"
@@ -54,8 +55,10 @@ def test_a_subscribe_flood_is_limited_without_affecting_another_connection(app, 
     assert flooder.is_connected(NS)
     other.emit("subscribe", {"type": "trades", "symbol": "BTC-USDT"}, namespace=NS)
     assert [e["name"] for e in other.get_received(NS)] == ["subscribed"]
-    client.post("/order", json=SELL)
-    client.post("/order", json=BUY)
+    seller = app.test_client()  # demo-2 rests the sell, demo-1 (client) takes it: a trade between two accounts
+    seller.environ_base["HTTP_X_API_KEY"] = demo_key(app, 1)
+    assert seller.post("/order", json=SELL).json["status"] == "pending"
+    assert client.post("/order", json=BUY).json["status"] == "filled"
     app.extensions["me_feed"].publish_pending()
     assert [e["name"] for e in other.get_received(NS)] == ["trade"]
     assert "socketio_subscribe_rate_limited_total %.1f" % len(refused) in client.get("/metrics").data.decode()
@@ -128,11 +131,12 @@ def _trade_latencies(url: str, readers: list[MarketClient], trades: int) -> list
     for t in threads:
         t.start()
     sent: list[float] = []
-    with signed_in(url) as http:  # a demo account's key on every order
+    # demo-1 rests each sell, demo-2 takes it: trades between two accounts
+    with signed_in(url, 0) as maker, signed_in(url, 1) as taker:
         for n in range(trades):
-            assert http.post(f"{url}/order", json=SELL, timeout=5).status_code == 200
+            assert maker.post(f"{url}/order", json=SELL, timeout=5).status_code == 200
             sent.append(time.monotonic())
-            assert http.post(f"{url}/order", json=BUY, timeout=5).status_code == 200
+            assert taker.post(f"{url}/order", json=BUY, timeout=5).status_code == 200
             deadline = time.monotonic() + 5
             while any(len(a) <= n for a in arrivals) and time.monotonic() < deadline:
                 time.sleep(0.0005)

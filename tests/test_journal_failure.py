@@ -14,7 +14,7 @@ from tests.test_durability import SYM, make_app, observable, signed_in, stop, tr
 def test_journal_failure_stops_commands_before_they_execute(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     c = signed_in(app)
-    trade_some(c, 12)
+    trade_some((c, signed_in(app, 1)), 12)
     acknowledged = observable(c)
     store = app.extensions["me_store"]
 
@@ -89,7 +89,7 @@ def test_a_snapshot_never_stands_for_records_the_journal_lost(tmp_path: Path) ->
 
     app = make_app(tmp_path)
     c = signed_in(app)
-    trade_some(c, 4)
+    trade_some((c, signed_in(app, 1)), 4)
     acknowledged = observable(c)
     engine, store = app.extensions["matching_engine"], app.extensions["me_store"]
     release = threading.Event()

@@ -58,13 +58,16 @@ def test_live_feed_example_prints_books_and_trades(tmp_path) -> None:  # type: i
             first = next_line()  # the snapshot sent on subscribing
             assert first is not None and first.startswith("book "), first
             order = {"symbol": "BTC-USDT", "order_type": "limit", "quantity": "0.1", "price": "30000"}
-            session = signed_in(url)
+            # demo-1 rests each sell and demo-2 takes it: an account never trades with itself
+            sessions = {"sell": signed_in(url, 0), "buy": signed_in(url, 1)}
             seen: list[str] = []
             # The example subscribes to trades without waiting for an answer, so the first pair of
             # orders may trade before that subscription lands: try a few pairs, each given 2 s.
             for _ in range(5):
                 for side in ("sell", "buy"):
-                    assert session.post(f"{url}/order", json={**order, "side": side}, timeout=5).status_code == 200
+                    answer = sessions[side].post(f"{url}/order", json={**order, "side": side}, timeout=5)
+                    assert answer.status_code == 200
+                    assert answer.json()["status"] == ("pending" if side == "sell" else "filled"), answer.json()
                 while (line := next_line(2)) is not None:
                     seen.append(line)
                     if line.startswith("trade "):

@@ -28,14 +28,14 @@ def rows(data_dir: Path) -> tuple[int, int, int]:
 
 def test_old_history_is_pruned_and_live_orders_stay(tmp_path: Path) -> None:
     app = make_app(tmp_path)  # pruned by hand here; the loop is tested below
-    c = signed_in(app)
+    c, buyer = signed_in(app, 0), signed_in(app, 1)  # demo-1 sells, demo-2 buys from it
     store = app.extensions["me_store"]
 
     def trade_pair(price: str) -> None:
         assert c.post("/order", json={"symbol": SYM, "side": "sell", "order_type": "limit", "quantity": "0.1",
                                       "price": price}).status_code == 200
-        assert c.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "market",
-                                      "quantity": "0.1"}).status_code == 200
+        r = buyer.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "market", "quantity": "0.1"})
+        assert (r.status_code, r.json.get("status")) == (200, "filled"), r.json
 
     resting = c.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "limit", "quantity": "0.1",
                                      "price": "1000"}).json
@@ -54,11 +54,11 @@ def test_old_history_is_pruned_and_live_orders_stay(tmp_path: Path) -> None:
 
 def test_the_server_prunes_on_its_own(tmp_path: Path) -> None:
     app = make_app(tmp_path, HISTORY_RETENTION="1s")
-    c = signed_in(app)
+    c, buyer = signed_in(app, 0), signed_in(app, 1)  # demo-1 sells, demo-2 buys from it
     assert c.post("/order", json={"symbol": SYM, "side": "sell", "order_type": "limit", "quantity": "0.1",
                                   "price": "30000"}).status_code == 200
-    assert c.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "market",
-                                  "quantity": "0.1"}).status_code == 200
+    r = buyer.post("/order", json={"symbol": SYM, "side": "buy", "order_type": "market", "quantity": "0.1"})
+    assert (r.status_code, r.json.get("status")) == (200, "filled"), r.json
     assert rows(tmp_path) == (1, 2, 0)
     deadline = time.monotonic() + 6
     while rows(tmp_path) != (0, 0, 0) and time.monotonic() < deadline:

@@ -16,15 +16,15 @@ def app_with_limit():  # type: ignore[no-untyped-def]
                        "RATE_LIMIT": "6 per minute", "RATE_LIMIT_ENABLED": True})
 
 
-def signed_in(app):  # type: ignore[no-untyped-def]
+def signed_in(app, index: int = 0):  # type: ignore[no-untyped-def]
     client = app.test_client()
-    client.environ_base["HTTP_X_API_KEY"] = demo_key(app)  # the app's own demo-1
+    client.environ_base["HTTP_X_API_KEY"] = demo_key(app, index)  # the app's own demo-1 (0) or demo-2 (1)
     return client
 
 
 def test_a_second_app_takes_nothing_from_the_first() -> None:
     a = app_with_limit()
-    ca = signed_in(a)
+    ca, ca_buyer = signed_in(a), signed_in(a, 1)  # A's demo-1 sells, A's demo-2 buys from it
     sub = socketio_of(a).test_client(a, namespace=NS, flask_test_client=ca)
     sub.emit("subscribe", {"type": "trades", "symbol": SYM}, namespace=NS)
     sub.get_received(NS)
@@ -35,15 +35,17 @@ def test_a_second_app_takes_nothing_from_the_first() -> None:
     assert a.extensions["matching_engine"] is not b.extensions["matching_engine"]
 
     assert ca.post("/order", json=SELL).status_code == 200
-    assert ca.post("/order", json=BUY).status_code == 200
+    assert ca_buyer.post("/order", json=BUY).status_code == 200
     a.extensions["me_feed"].publish_pending()
     trades = [e["args"][0] for e in sub.get_received(NS) if e["name"] == "trade"]
     assert [(t["price"], t["quantity"]) for t in trades] == [("30000.00", "0.10000000")]
     assert cb.get(f"/book/{SYM}").json["asks"] == [] and cb.get("/statistics").json["total_trades"] == 0
 
-    # limits are counted apart: B gets its own 6 a minute, and A still has the 4 it did not use
+    # limits are counted apart (per account): B's demo-1 gets its own 6 a minute, and A's demo-1 and demo-2
+    # still have the 5 each did not use
     assert [cb.post("/order", json=SELL).status_code for _ in range(7)] == [200] * 6 + [429]
-    assert [ca.post("/order", json=SELL).status_code for _ in range(5)] == [200] * 4 + [429]
+    assert [ca.post("/order", json=SELL).status_code for _ in range(6)] == [200] * 5 + [429]
+    assert [ca_buyer.post("/order", json=SELL).status_code for _ in range(6)] == [200] * 5 + [429]
     sub.disconnect(namespace=NS)
     for app in (a, b):
         app.extensions["me_feed"].stop()

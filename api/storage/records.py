@@ -15,6 +15,10 @@ key status:     B kind=7, B status (0 active, 1 disabled, 2 revoked), then the k
 account status: B kind=8, q account_id, B enabled
 deposit:        B kind=9, q account_id, q ts_ns, B asset length, the asset, then the amount in decimal digits
 withdrawal:     kind=10, laid out as a deposit
+submit with an account and a self-trade prevention mode: kind=11, kind 3's fields, B mode, then the client order id
+self-trade prevention default: B kind=12, q account_id, B mode
+market buy for a quote amount: B kind=13, H symbol index, q order_id, q ts_ns, q account, B mode (255: the
+        account's default), B amount length, the amount in decimal digits, then the client order id
 
 The checksum is the CRC-32 of a row's bytes seeded with its first position, so a
 batch that moved or changed is caught.
@@ -34,15 +38,18 @@ from engine.commands import (
     Deposit,
     SetAccountStatus,
     SetKeyStatus,
+    SetSelfTradePrevention,
     Submit,
     Withdraw,
 )
+from engine.self_trade import MODES as STP_MODES
 from engine.order import BUY, FOK, IOC, LIMIT, MARKET, SELL
 
 FORMAT_VERSION = 2  # 2 added kinds 3-8 (accounts) and the history's account columns; kinds 1 and 2 are unchanged
 READABLE_FORMATS = ("1", "2")  # a format-1 directory is upgraded on open; an older version refuses a format-2 one
 SUBMIT, CANCEL, SUBMIT_ACCOUNT, CANCEL_ACCOUNT = 1, 2, 3, 4
 CREATE_ACCOUNT, ADD_KEY, KEY_STATUS, ACCOUNT_STATUS, DEPOSIT, WITHDRAW = 5, 6, 7, 8, 9, 10
+SUBMIT_STP, ACCOUNT_STP, SUBMIT_QUOTE = 11, 12, 13
 _SUBMIT = struct.Struct("<BHBBBqqqq")
 _CANCEL = struct.Struct("<BHqq")
 _SUBMIT_ACCOUNT = struct.Struct("<BHBBBqqqqq")
@@ -52,6 +59,10 @@ _ADD_KEY = struct.Struct("<Bqq12s32s")
 _KEY_STATUS = struct.Struct("<BB")
 _ACCOUNT_STATUS = struct.Struct("<BqB")
 _MOVE = struct.Struct("<BqqB")
+_SUBMIT_STP = struct.Struct("<BHBBBqqqqqB")
+_ACCOUNT_STP = struct.Struct("<BqB")
+_SUBMIT_QUOTE = struct.Struct("<BHqqqBB")
+_STP_CODE = {mode: i for i, mode in enumerate(STP_MODES)}
 _SUBMIT_SIZE = _SUBMIT.size
 _SUBMIT_ACCOUNT_SIZE = _SUBMIT_ACCOUNT.size
 KEY_STATUSES = (KeyStatus.ACTIVE, KeyStatus.DISABLED, KeyStatus.REVOKED)
@@ -67,7 +78,18 @@ def encode(command: Command, symbol_index: dict[str, int]) -> bytes:
     """One stamped command (with its order id and time) as a record."""
     cls = command.__class__
     if cls is Submit:
-        if command.account is None:
+        if command.quote_qty is not None:
+            digits = str(command.quote_qty).encode()
+            head = _SUBMIT_QUOTE.pack(SUBMIT_QUOTE, symbol_index[command.symbol], command.order_id, command.ts_ns,
+                                      command.account, 255 if command.stp is None else _STP_CODE[command.stp],
+                                      len(digits)) + digits
+        elif command.stp is not None and command.account is not None:
+            head = _SUBMIT_STP.pack(SUBMIT_STP, symbol_index[command.symbol], _SIDE_CODE[command.side],
+                                    _TYPE_CODE[command.order_type], 1 if command.post_only else 0, command.order_id,
+                                    command.ts_ns, command.qty_lots,
+                                    -1 if command.price_ticks is None else command.price_ticks, command.account,
+                                    _STP_CODE[command.stp])
+        elif command.account is None:
             head = _SUBMIT.pack(SUBMIT, symbol_index[command.symbol], _SIDE_CODE[command.side],
                                 _TYPE_CODE[command.order_type], 1 if command.post_only else 0, command.order_id,
                                 command.ts_ns, command.qty_lots, -1 if command.price_ticks is None else command.price_ticks)
@@ -91,6 +113,8 @@ def encode(command: Command, symbol_index: dict[str, int]) -> bytes:
         return _KEY_STATUS.pack(KEY_STATUS, _KEY_STATUS_CODE[command.status]) + command.key_id.encode()
     if cls is SetAccountStatus:
         return _ACCOUNT_STATUS.pack(ACCOUNT_STATUS, command.account_id, 1 if command.enabled else 0)
+    if cls is SetSelfTradePrevention:
+        return _ACCOUNT_STP.pack(ACCOUNT_STP, command.account_id, _STP_CODE[command.mode])
     if cls is Deposit or cls is Withdraw:
         asset = command.asset.encode()
         return (_MOVE.pack(DEPOSIT if cls is Deposit else WITHDRAW, command.account_id, command.ts_ns, len(asset))
@@ -145,6 +169,26 @@ def decode(rec: bytes | memoryview, symbols: list[str], start: int = 0, stop: in
             raise ValueError(f"an account record of {stop - start} bytes")
         _, account_id, enabled = _ACCOUNT_STATUS.unpack_from(rec, start)
         return SetAccountStatus(account_id, enabled == 1)
+    if kind == SUBMIT_STP:
+        _, sym, side, otype, post, oid, ts, qty, price, account, stp = _SUBMIT_STP.unpack_from(rec, start)
+        text = start + _SUBMIT_STP.size
+        coid = bytes(rec[text:stop]).decode() if stop > text else None
+        return Submit(symbols[sym], SIDES[side], TYPES[otype], None if price < 0 else price, qty, coid, post == 1,
+                      oid, ts, account, STP_MODES[stp])
+    if kind == SUBMIT_QUOTE:
+        _, sym, oid, ts, account, stp, size = _SUBMIT_QUOTE.unpack_from(rec, start)
+        text = start + _SUBMIT_QUOTE.size
+        digits = bytes(rec[text:text + size])
+        if not digits.isdigit():
+            raise ValueError("a quote amount that is not a number")
+        coid = bytes(rec[text + size:stop]).decode() if stop > text + size else None
+        return Submit(symbols[sym], BUY, MARKET, None, None, coid, False, oid, ts, account,  # type: ignore[arg-type]
+                      None if stp == 255 else STP_MODES[stp], int(digits))
+    if kind == ACCOUNT_STP:
+        if stop - start != _ACCOUNT_STP.size:
+            raise ValueError(f"an account record of {stop - start} bytes")
+        _, account_id, mode = _ACCOUNT_STP.unpack_from(rec, start)
+        return SetSelfTradePrevention(account_id, STP_MODES[mode])
     if kind == DEPOSIT or kind == WITHDRAW:
         _, account_id, ts, size = _MOVE.unpack_from(rec, start)
         text = start + _MOVE.size
