@@ -229,7 +229,7 @@ class FeedPublisher:
     def account_changed(self, account_id: int) -> None:
         """A deposit or withdrawal (already durable): send the account its balances."""
         if self._members.get(account_room(account_id)):
-            self._accounts_changed[account_id] = 0
+            self._accounts_changed.setdefault(account_id, 0)  # never lower a pending order's position
             self._wake.set()
 
     def publish_balances(self, durable: float) -> None:
@@ -240,7 +240,8 @@ class FeedPublisher:
         for account_id, position in list(self._accounts_changed.items()):
             if position > durable:
                 continue
-            del self._accounts_changed[account_id]
+            if self._accounts_changed.get(account_id) == position:  # not raised meanwhile by a newer change
+                del self._accounts_changed[account_id]
             account = engine.accounts.by_id.get(account_id)
             if account is None:
                 continue

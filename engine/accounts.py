@@ -267,12 +267,17 @@ class Accounts:
             "fees": sorted([asset, units] for asset, units in self.fees.items()),
             "supply": sorted([asset, units] for asset, units in self.supply.items()),
             "mixed": self.mixed,
+            "decimals": dict(sorted(self.decimals.items())),  # the units every amount above is counted in
             "self_trade_prevention": {str(a.account_id): a.stp for a in self.by_id.values() if a.stp != STP_DEFAULT},
         }
 
     def load(self, data: dict[str, Any]) -> None:
         if self.by_id or self.keys:
             raise ValueError("the accounts are not empty")
+        for asset, places in data.get("decimals", {}).items():
+            if self.decimals.get(asset) != places:
+                raise ValueError(f"the snapshot counts {asset} in 1e-{places}, this engine in "
+                                 f"1e-{self.decimals.get(asset)}: its symbols differ")
         self.next_account_id = data["next_account_id"]
         for account_id, name, enabled, created in data["accounts"]:
             account = Account(account_id, name, enabled, created)

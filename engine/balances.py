@@ -75,24 +75,38 @@ def order_lock(money: MarketMoney, order: Order) -> tuple[str, int]:
     return money.base, order.remaining_lots * money.base_per_lot
 
 
-def requirement(money: MarketMoney, book: OrderBook, side: Side, price: int | None, lots: int) -> tuple[str, int]:
+def requirement(money: MarketMoney, book: OrderBook, side: Side, price: int | None, lots: int,
+                account: int | None = None, stp: str | None = None) -> tuple[str, int]:
     """What an order must lock at entry: ``(asset, units)``. A market buy costs what its quantity would take from
-    the book now (less, if the book holds less). O(levels walked) for a market buy, else O(1)."""
+    the book now, meeting the makers exactly as matching will under self-trade prevention ``stp`` (less, if the
+    book holds less). O(makers walked) for a market buy, else O(1)."""
     if side is not BUY:
         return money.base, lots * money.base_per_lot
     if price is not None:
         return money.quote, price * lots * money.lock_per_tick_lot
     cost, left = 0, lots
-    for level_price in book.prices(Side.SELL):
-        take = min(left, book.level_total(Side.SELL, level_price))
-        cost += level_price * take
+    for maker in takeable(book, account, stp):
+        take = min(left, maker.remaining_lots)
+        cost += maker.price_ticks * take  # type: ignore[operator]
         left -= take
         if not left:
             break
     return money.quote, cost * money.lock_per_tick_lot
 
 
-def lots_for_quote(market: Market, side: Side, order_type: Any, account: int | None, budget: Any) -> Any:
+def takeable(book: OrderBook, account: int | None, stp: str | None) -> Any:
+    """The asks a market buy of ``account`` will trade with, in order: its own orders are skipped
+    (``cancel_maker``) or end the walk (``cancel_taker``, ``cancel_both``)."""
+    for maker in book.makers(BUY, None):
+        if stp is not None and stp != "none" and maker.account == account:
+            if stp == "cancel_maker":
+                continue
+            return
+        yield maker
+
+
+def lots_for_quote(market: Market, side: Side, order_type: Any, account: int | None, budget: Any,
+                   stp: str | None = None) -> Any:
     """The most lots a market buy can take from the book now spending at most ``budget`` quote units, fees
     included (whole steps); or the ResultCode refusing the order. O(levels walked)."""
     from engine.errors import ResultCode
@@ -104,14 +118,13 @@ def lots_for_quote(market: Market, side: Side, order_type: Any, account: int | N
     if type(budget) is not int or not 0 < budget <= MAX_AMOUNT:
         return ResultCode.INVALID_AMOUNT
     step = market.config.qty_scale.unit
-    book = market.book
     lots, left = 0, budget
-    for price in book.prices(Side.SELL):
-        per_step = price * step * money.lock_per_tick_lot
-        take = min(book.level_total(Side.SELL, price), left // per_step * step)
+    for maker in takeable(market.book, account, stp):
+        price = maker.price_ticks
+        take = min(maker.remaining_lots, left // (price * step * money.lock_per_tick_lot) * step)  # type: ignore[operator]
         lots += take
-        left -= price * take * money.lock_per_tick_lot
-        if take < book.level_total(Side.SELL, price):
+        left -= price * take * money.lock_per_tick_lot  # type: ignore[operator]
+        if take < maker.remaining_lots:
             break
     return lots
 
@@ -143,10 +156,12 @@ def settle(money: MarketMoney, fees: dict[str, int], fills: list[tuple[Order, in
         value = price * lots * value_per  # type: ignore[operator]
         maker_fee = price * lots * maker_fee_per  # type: ignore[operator]
         taker_fee = price * lots * taker_fee_per  # type: ignore[operator]
-        venue += maker_fee + taker_fee
         base_units = lots * base_per_lot
         owner = accounts.get(maker.account) if maker.account is not None else None  # type: ignore[arg-type]
+        if taker_account is not None:
+            venue += taker_fee  # a side without an account pays nothing the accounts could see
         if owner is not None:
+            venue += maker_fee
             if taker_buys:  # the maker sold: its base was locked; it receives the value less its fee
                 owner.locked[base] -= base_units
                 owner.available[quote] = owner.available.get(quote, 0) + value - maker_fee

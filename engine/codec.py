@@ -8,6 +8,8 @@ place that formats the engine's integers.
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 from typing import Any, Mapping
 
 from engine.book import Trade
@@ -64,8 +66,9 @@ def parse_submit(markets: Mapping[str, Market], symbol: Any, side: Any, order_ty
             raise ValidationError(ResultCode.INVALID_QUOTE_QUANTITY,
                                   "quote_quantity is for a market buy, instead of quantity")
         quote = market.money.quote
-        quote_units = parse_amount(quote_quantity if type(quote_quantity) is str else str(quote_quantity),
-                                   market.money.decimals[quote])
+        quote_units = parse_amount(quote_quantity if type(quote_quantity) in (str, int) else
+                                   (str(quote_quantity) if isinstance(quote_quantity, Decimal) else None),
+                                   market.money.decimals[quote])  # never a float: binary, not exact
         if quote_units is None:
             raise ValidationError(ResultCode.INVALID_AMOUNT, f"quote_quantity must be a positive amount of {quote} "
                                                              f"with at most {market.money.decimals[quote]} decimals")

@@ -85,7 +85,7 @@ EventListener = Callable[[Event], None]
 DictHandler = Callable[[dict[str, Any]], None]
 
 MAX_CLIENT_ORDER_ID_LENGTH = codec.MAX_CLIENT_ORDER_ID_LENGTH
-STATE_VERSION = 4
+STATE_VERSION = 5  # 4 had accounts without balances; 5 adds balances, fees and asset units
 MAX_UNITS = 2**63 - 1  # ticks and lots fit a signed 64-bit integer (the journal's record format)
 _new_tuple = tuple.__new__
 
@@ -244,8 +244,10 @@ class MatchingEngine(Queries, StringEntry):
             if otype is None:
                 return Result(ResultCode.INVALID_ORDER_TYPE, cmd)
         lots = cmd.qty_lots
-        if lots is None and cmd.quote_qty is not None:  # a market buy for an amount of the quote asset
-            lots = lots_for_quote(market, side, otype, cmd.account, cmd.quote_qty)
+        if cmd.quote_qty is not None:  # a market buy for an amount of the quote asset (and no quantity)
+            buyer = self.accounts.by_id.get(cmd.account) if type(cmd.account) is int else None
+            lots = ResultCode.INVALID_QUOTE_QUANTITY if lots is not None or buyer is None else lots_for_quote(
+                market, side, otype, cmd.account, cmd.quote_qty, cmd.stp if cmd.stp is not None else buyer.stp)
             if lots.__class__ is ResultCode:
                 return Result(lots, cmd)  # type: ignore[arg-type]
         if type(lots) is not int or lots > MAX_UNITS:
@@ -296,7 +298,7 @@ class MatchingEngine(Queries, StringEntry):
             money = market.money
             if money is None:
                 return Result(ResultCode.UNKNOWN_ASSET, cmd)
-            asset, need = requirement(money, market.book, side, price, lots)
+            asset, need = requirement(money, market.book, side, price, lots, account, stp)
             have = owner.available.get(asset, 0)  # type: ignore[possibly-undefined]
             if have < need:
                 return Result(ResultCode.INSUFFICIENT_BALANCE, cmd, detail=(asset, need, have))
@@ -510,7 +512,7 @@ class MatchingEngine(Queries, StringEntry):
 
         Raises ValueError if the snapshot does not fit this engine.
         """
-        if not isinstance(state, dict) or state.get("version") not in (1, 2, 3, STATE_VERSION):
+        if not isinstance(state, dict) or state.get("version") not in (1, 2, 3, STATE_VERSION):  # 4: accounts without balances, never released
             version = state.get("version") if isinstance(state, dict) else None
             raise ValueError(f"snapshot format {version!r} is not supported (expected {STATE_VERSION})")
         with self._lock:

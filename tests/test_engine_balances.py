@@ -259,3 +259,47 @@ def test_quote_amount_orders_are_journaled_and_replay_exactly() -> None:
         assert replay.execute(again).code is ResultCode.OK
     assert replay.snapshot() == live.snapshot()
     replay.check_invariants()
+
+
+def test_market_buys_walk_the_book_as_self_trade_prevention_will(engine) -> None:  # type: ignore[no-untyped-def]
+    a = account(engine, "a", USDT="101", BTC="1")
+    b = account(engine, "b", BTC="1")
+    engine.execute(Submit(SYM, SELL, LIMIT, 10_000, 100_000_000, account=a))  # a's own ask: 1 at 100
+    engine.execute(Submit(SYM, SELL, LIMIT, 20_000, 100_000_000, account=b))  # 1 at 200
+    # cancel_maker skips a's own ask, so 1 BTC costs 200.2: more than a has
+    refused = engine.execute(Submit(SYM, BUY, MARKET, None, 100_000_000, account=a, stp="cancel_maker"))
+    assert refused.code is ResultCode.INSUFFICIENT_BALANCE and dec(engine, "USDT", refused.detail[1]) == Decimal("200.2")
+    # for an amount, it buys only from b's ask and never spends more than the amount
+    spent = engine.execute(Submit(SYM, BUY, MARKET, None, None, account=a, stp="cancel_maker",  # type: ignore[arg-type]
+                                  quote_qty=units(engine, "USDT", "101")))
+    assert spent.code is ResultCode.OK and [t.price_ticks for t in spent.trades] == [20_000]
+    available, locked = balance(engine, a, "USDT")
+    assert 0 <= available < Decimal("101") and locked == 0
+    engine.check_invariants()
+
+
+def test_quote_amount_with_a_quantity_or_on_another_order_is_refused(engine) -> None:  # type: ignore[no-untyped-def]
+    a = account(engine, "a", USDT="1000", BTC="1")
+    for command in (Submit(SYM, SELL, LIMIT, 10_000, 100_000_000, account=a, quote_qty=5),
+                    Submit(SYM, BUY, MARKET, None, 1_000_000, account=a, quote_qty=5),
+                    Submit(SYM, BUY, MARKET, None, None, quote_qty=5)):  # type: ignore[arg-type]
+        assert engine.execute(command).code is ResultCode.INVALID_QUOTE_QUANTITY
+    assert not engine.get_order_book(SYM)
+
+
+def test_trades_without_accounts_move_no_money_once_accounts_exist(engine) -> None:  # type: ignore[no-untyped-def]
+    account(engine, "a", USDT="1000")
+    engine.execute(Submit(SYM, SELL, LIMIT, 3_000_000, 1_000_000))
+    assert engine.execute(Submit(SYM, BUY, LIMIT, 3_000_000, 1_000_000)).trades
+    assert engine.accounts.fees.get("USDT", 0) == 0
+    engine.check_invariants()  # conservation: no fee out of nothing
+
+
+def test_a_snapshot_counted_in_other_units_or_from_format_4_is_refused(engine) -> None:  # type: ignore[no-untyped-def]
+    account(engine, "a", USDT="1000")
+    state = engine.snapshot()
+    state["accounts"]["decimals"]["USDT"] = 10
+    with pytest.raises(ValueError, match="counts USDT in 1e-10"):
+        create_crypto_engine().restore(state)
+    with pytest.raises(ValueError, match="format 4"):
+        create_crypto_engine().restore({**engine.snapshot(), "version": 4})

@@ -45,8 +45,8 @@ from engine.commands import (
 from engine.self_trade import MODES as STP_MODES
 from engine.order import BUY, FOK, IOC, LIMIT, MARKET, SELL
 
-FORMAT_VERSION = 2  # 2 added kinds 3-8 (accounts) and the history's account columns; kinds 1 and 2 are unchanged
-READABLE_FORMATS = ("1", "2")  # a format-1 directory is upgraded on open; an older version refuses a format-2 one
+FORMAT_VERSION = 3  # 3: accounts, balances and self-trade prevention (kinds 3-13), the history's account columns
+READABLE_FORMATS = ("1", "3")  # a format-1 directory (no accounts) is upgraded on open; an older version refuses 3
 SUBMIT, CANCEL, SUBMIT_ACCOUNT, CANCEL_ACCOUNT = 1, 2, 3, 4
 CREATE_ACCOUNT, ADD_KEY, KEY_STATUS, ACCOUNT_STATUS, DEPOSIT, WITHDRAW = 5, 6, 7, 8, 9, 10
 SUBMIT_STP, ACCOUNT_STP, SUBMIT_QUOTE = 11, 12, 13
