@@ -13,15 +13,18 @@ from tests.reference_book import ReferenceBook
 SYM = "ETH-USDT"
 
 
-def random_stream(engine: MatchingEngine, seed: int, steps: int) -> None:
+def random_stream(engine: MatchingEngine, seed: int, steps: int, owners: dict[str, list[int]] | None = None) -> None:
+    """With ``owners`` (side -> accounts), each order comes from an account of its side (so none can meet its
+    own), each cancel from the order's owner, and the money invariants are checked after every step."""
     rng = random.Random(seed)
     ref = ReferenceBook()
     live: list[int] = []
+    owner_of: dict[int, int | None] = {}
     for step in range(steps):
         roll = rng.random()
         if roll < 0.2 and live:
             oid = live.pop(rng.randrange(len(live)))
-            r = engine.cancel_order(SYM, oid)
+            r = engine.cancel_order(SYM, oid, account=owner_of.get(oid))
             assert r["success"] == ref.cancel(oid), (step, r)
         else:
             side = rng.choice(("buy", "sell"))
@@ -29,8 +32,10 @@ def random_stream(engine: MatchingEngine, seed: int, steps: int) -> None:
             post_only = order_type == "limit" and rng.random() < 0.1
             qty = Decimal(rng.randint(1, 400)) * Decimal("0.01")
             price = None if order_type == "market" else Decimal(rng.randint(199_90, 200_10)) / 10  # 1999.0..2001.0
+            account = rng.choice(owners[side]) if owners else None
             r = engine.submit_order(SYM, side, order_type, str(qty), None if price is None else str(price),
-                                    post_only=post_only)
+                                    post_only=post_only, account=account)
+            owner_of[r.get("order_id", -1)] = account
             assert "error" not in r, (step, r)
             status, trades = ref.submit(r["order_id"], side, order_type, qty, price, post_only)
             assert r["status"] == status, (step, r, status)
@@ -44,13 +49,15 @@ def random_stream(engine: MatchingEngine, seed: int, steps: int) -> None:
         book = engine.get_order_book(SYM)
         assert book is not None
         book.check_invariants()
+        if owners:
+            engine.check_invariants()  # locks, no negative balance, conservation: after every step
         if step % 10 == 0:
             snap = engine.get_book_snapshot(SYM, 1000)
             for side, key in (("buy", "bids"), ("sell", "asks")):
                 assert [[Decimal(p), Decimal(q)] for p, q in snap[key]] == ref.depth(side, 1000), step
     # every order the reference knows has the same final status in the engine
     for oid, order in ref.orders.items():
-        st = engine.get_order_status(SYM, oid)
+        st = engine.get_order_status(SYM, oid, account=owner_of.get(oid))
         assert st["status"] == order.status and Decimal(st["remaining_quantity"]) == order.remaining, oid
     check_all(engine)
 
@@ -58,6 +65,20 @@ def random_stream(engine: MatchingEngine, seed: int, steps: int) -> None:
 @pytest.mark.parametrize("seed", [1, 2, 3, 42])
 def test_random_stream_matches_reference(engine: MatchingEngine, seed: int) -> None:
     random_stream(engine, seed, 3000)
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_random_stream_with_accounts_matches_reference_and_conserves_money(engine: MatchingEngine, seed: int) -> None:
+    from engine.commands import CreateAccount, Deposit
+
+    ids = []
+    for name in ("b1", "b2", "s1", "s2"):
+        account_id = engine.execute(CreateAccount(name)).command.account_id
+        for asset, places in engine.accounts.decimals.items():
+            assert engine.execute(Deposit(account_id, asset, 10 ** (places + 7))).executed
+        ids.append(account_id)
+    random_stream(engine, seed, 1500, owners={"buy": ids[:2], "sell": ids[2:]})
+    assert engine.accounts.fees["USDT"] > 0
 
 
 def test_one_level_with_many_cancels_stays_compact(engine: MatchingEngine) -> None:
