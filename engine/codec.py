@@ -306,6 +306,7 @@ def order_dict(market: Market, order: Order) -> dict[str, Any]:
         "remaining_quantity": qty[order.remaining_lots],
         "status": order.status,
         "timestamp": order.ts_ns / 1e9,
+        **({"cancel_reason": market.reasons[order.order_id]} if order.order_id in market.reasons else {}),
     }
 
 

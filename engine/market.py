@@ -33,6 +33,7 @@ class Market:
         "notional_units",
         "last_price_ticks",
         "money",
+        "reasons",
     )
 
     def __init__(self, config: SymbolConfig, fees: FeeCalculator, history_limit: int, trade_limit: int) -> None:
@@ -57,6 +58,7 @@ class Market:
         self.notional_units = 0
         self.last_price_ticks: int | None = None
         self.money: Any = None  # engine.balances.MarketMoney, set by the engine once the assets are known
+        self.reasons: dict[int, str] = {}  # finished order id -> why it was cancelled, when not by its owner
 
     def remember(self, order: Order) -> None:
         """Keep a finished order for status queries, evicting the oldest past the limit. O(1).
@@ -70,6 +72,8 @@ class Market:
             self.finished_client_ids[coid if order.account is None else (order.account, coid)] = order
         if len(history) > self.history_limit:
             old = history.popitem(last=False)[1]
+            if self.reasons:
+                self.reasons.pop(old.order_id, None)
             if old.client_order_id is not None:
                 key = client_key(old.account, old.client_order_id)
                 if self.finished_client_ids.get(key) is old:
@@ -101,6 +105,7 @@ class Market:
                               for t in self.recent_trades],
             "stats": [self.orders_accepted, self.orders_rejected, self.trade_count, self.volume_lots,
                       self.notional_units, self.last_price_ticks],
+            "reasons": sorted([oid, reason] for oid, reason in self.reasons.items()),
         }
 
     def load(self, data: dict[str, Any]) -> None:
@@ -131,6 +136,7 @@ class Market:
             self.recent_trades.append(Trade(tid, self.symbol, price, qty, SIDE_OF[aggressor], maker, taker, ts, *accounts))
         (self.orders_accepted, self.orders_rejected, self.trade_count, self.volume_lots, self.notional_units,
          self.last_price_ticks) = data["stats"]
+        self.reasons = {oid: reason for oid, reason in data.get("reasons", [])}
 
     # ---- checks ----------------------------------------------------------------
 
@@ -153,6 +159,7 @@ class Market:
         newest = {client_key(o.account, o.client_order_id): o for o in self.history.values()
                   if o.client_order_id is not None}
         assert newest == self.finished_client_ids, "finished client-id index does not match the history"
+        assert set(self.reasons) <= set(self.history), "a cancel reason for an order not in the history"
 
 
 def _columns(orders: list[Order]) -> dict[str, list[Any]]:

@@ -16,19 +16,8 @@ from typing import Any, Callable
 from engine import balances, codec, self_trade
 from engine.book import Trade
 from engine.accounts import Account, Accounts, digest, split_key
-from engine.commands import (
-    AddKey,
-    Cancel,
-    Command,
-    CommandJournal,
-    CreateAccount,
-    Deposit,
-    SetAccountStatus,
-    SetKeyStatus,
-    SetSelfTradePrevention,
-    Submit,
-    Withdraw,
-)
+from engine.commands import (AddKey, Cancel, Command, CommandJournal, CreateAccount, Deposit, SetAccountStatus,
+                             SetKeyStatus, SetSelfTradePrevention, Submit, Withdraw)
 from engine.balances import (check_money, lots_for_quote, order_lock, price_assets, requirement, settle,
                              square_taker)
 from engine.errors import (
@@ -45,21 +34,8 @@ from engine.market import Market
 from engine.presets import add_crypto_symbols, add_forex_symbols
 from engine.queries import Queries
 from engine.strings import StringEntry
-from engine.order import (
-    CANCELLED,
-    FILLED,
-    FOK,
-    LIMIT,
-    MARKET,
-    ORDER_TYPE_OF,
-    PARTIALLY_FILLED,
-    PENDING,
-    REJECTED,
-    SIDE_OF,
-    Order,
-    OrderType,
-    Side,
-)
+from engine.order import (CANCELLED, FILLED, FOK, LIMIT, MARKET, ORDER_TYPE_OF, PARTIALLY_FILLED, PENDING, REJECTED,
+                          SIDE_OF, Order, OrderType, Side)
 from engine.results import EXECUTED_CODES, NO_FILLS, NO_TRADES, Result
 from engine.sequencing import Clock, IdSource, wall_clock_ns
 from engine.symbols import FeeCalculator, SymbolConfig
@@ -341,11 +317,13 @@ class MatchingEngine(Queries, StringEntry):
                 remaining, own, stopped = self_trade.match(book, side, price, lots, fills, account, stp)  # type: ignore[arg-type]
                 if own:
                     for maker in own:
+                        market.reasons[maker.order_id] = self_trade.REASON
                         self._retire(market, maker)
                     prevented = tuple((m, book.level_total(m.side, m.price_ticks)) for m in own)  # type: ignore[arg-type]
                     seq += 2 * len(own)
                 if stopped:
                     status = CANCELLED
+                    market.reasons[oid] = self_trade.REASON
         if fills:
             count = len(fills)
             tid = self.ids.trade_ids(count)

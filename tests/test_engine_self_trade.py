@@ -76,6 +76,10 @@ def test_each_mode_type_and_side(side, order_type, mode) -> None:  # type: ignor
     assert result.stopped == stopped
     if stopped:
         assert result.status == "cancelled" and engine.get_order_book(SYM).get_order(result.order.order_id) is None
+    # the REST answers of the orders prevention cancelled say why; the others carry no such reason
+    for oid, prevented in ((ids["own"], own_cancelled), (result.order.order_id, stopped)):
+        assert engine.get_order_status(SYM, oid, account=me).get("cancel_reason") == \
+            ("SELF_TRADE_PREVENTED" if prevented else None)
     cancels = [e for e in result.events if isinstance(e, OrderCancelled) and e.reason == "SELF_TRADE_PREVENTED"]
     assert sorted(e.order_id for e in cancels) == sorted(
         ([ids["own"]] if own_cancelled else []) + ([result.order.order_id] if stopped else []))
