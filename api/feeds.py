@@ -70,6 +70,7 @@ class FeedPublisher:
         self.journal: Any = None  # under fsync=always, the store: events wait until they are durable
         self._position: dict[str, int] = {}  # symbol -> journal position of the newest record that changed it
         self._dirty: set[str] = set()
+        self._awaiting_commit: set[str] = set()  # dirty books whose latest change is not durable yet
         self._accounts_changed: dict[int, int] = {}  # account -> journal position of its newest balance change
         self._last_l2: dict[str, float] = {}
         self._wake = threading.Event()
@@ -181,10 +182,14 @@ class FeedPublisher:
                 log.exception("feed publishing failed")
 
     def _next_timeout(self) -> float:
-        if not self._dirty:
-            return SWEEP_INTERVAL_S if self._rooms_of else 1.0
+        # A book waiting for its commit is not due again until the store wakes the publisher after the
+        # commit: counting it would make the wait 0 and spin the publisher, and under eventlet a loop that
+        # never waits never lets the committer run, so the commit would never come.
+        due = self._dirty - self._awaiting_commit
+        if not due:
+            return SWEEP_INTERVAL_S if self._rooms_of or self._awaiting_commit else 1.0
         now = time.monotonic()
-        waits = [self._last_l2.get(s, 0.0) + self.interval_s - now for s in self._dirty]
+        waits = [self._last_l2.get(s, 0.0) + self.interval_s - now for s in due]
         return max(0.0, min(waits))
 
     def publish_pending(self) -> None:
@@ -210,12 +215,14 @@ class FeedPublisher:
         if self._accounts_changed:
             self.publish_balances(durable)
         now = time.monotonic()
+        self._awaiting_commit.clear()
         for symbol in list(self._dirty):
             if now - self._last_l2.get(symbol, 0.0) < self.interval_s:
                 continue
             room = room_name("l2", symbol)
             snap = self.durable_snapshot(symbol) if self.has_listeners(room) else None
             if snap is None and self.has_listeners(room):
+                self._awaiting_commit.add(symbol)
                 continue  # it shows changes not yet durable: sent after the next commit
             self._dirty.discard(symbol)
             self._last_l2[symbol] = now

@@ -99,3 +99,40 @@ def test_a_busy_symbol_does_not_hold_back_another_symbols_book(tmp_path: Path) -
     busy.join(10)
     store._write_locked = real_write
     stop(app)
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("mode", ["eventlet", "threading"])
+def test_a_book_subscriber_does_not_stall_a_durable_server(tmp_path: Path, mode: str) -> None:
+    """The default server (fsync=always) with a book subscriber: an order is answered, the subscriber gets the
+    book, and the server keeps answering (a book update waiting for its commit must not spin the publisher)."""
+    import requests
+    import socketio
+
+    from tests.servers import running_server, signed_in as session_for
+
+    with running_server("--data-dir", str(tmp_path), "--async-mode", mode) as url:
+        books: list[Any] = []
+        client = socketio.Client(reconnection=False)
+        client.on("l2_update", books.append, namespace="/market")
+        client.connect(url, namespaces=["/market"], transports=["websocket"], wait_timeout=10)
+        try:
+            client.emit("subscribe", {"type": "l2_updates", "symbol": SYM}, namespace="/market")
+            deadline = time.monotonic() + 10
+            while not books and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert books, "no snapshot on subscribing"
+            seller = session_for(url, 0)
+            for i in range(5):
+                r = seller.post(f"{url}/order", json={"symbol": SYM, "side": "sell", "order_type": "limit",
+                                                       "quantity": "0.1", "price": f"{30000 + i}"}, timeout=5)
+                assert r.status_code == 200, r.text
+                assert requests.get(f"{url}/health", timeout=5).status_code == 200
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not any(len(b["asks"]) == 5 for b in books):
+                time.sleep(0.05)
+            assert any(len(b["asks"]) == 5 for b in books), books[-1]
+        finally:
+            client.disconnect()
