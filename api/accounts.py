@@ -181,7 +181,8 @@ def _require_admin() -> None:
     given = request.headers.get("X-Admin-Key", "")
     if not hmac.compare_digest(given.encode(), str(configured).encode()):
         if given:  # a wrong admin key counts like a bad API key (401, then 429)
-            guard_of(current_app).refuse(None, request.remote_addr or "")
+            guard_of(current_app).refuse(None, request.remote_addr or "", "the admin key is not the one the server "
+                                         "was started with (--admin-key / ME_ADMIN_KEY)", "INVALID_ADMIN_KEY")
         raise ApiError(401, "UNAUTHENTICATED", "ADMIN_KEY_REQUIRED",
                        "this path needs the server's admin key in the X-Admin-Key header")
 

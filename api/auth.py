@@ -105,7 +105,8 @@ class KeyGuard:
         self.refuse(key_id, address)
         raise AssertionError("unreachable")
 
-    def refuse(self, key_id: str | None, address: str) -> None:
+    def refuse(self, key_id: str | None, address: str, message: str = BAD_KEY,
+               reason: str = "INVALID_API_KEY") -> None:
         """Count a bad key from ``address`` and raise its answer: 401, or 429 once the address keeps trying."""
         retry = self.locked_out(address)
         if retry is not None:
@@ -114,7 +115,7 @@ class KeyGuard:
                            ).with_header("Retry-After", str(retry))
         self.strategy.hit(BAD_KEY_LIMIT, "bad-key", address)
         log.warning("refused an API key", extra={"key_id": key_id, "client": address})
-        raise ApiError(401, "UNAUTHENTICATED", "INVALID_API_KEY", BAD_KEY)
+        raise ApiError(401, "UNAUTHENTICATED", reason, message)
 
 
 def guard_of(app: Flask) -> KeyGuard:

@@ -76,6 +76,8 @@ class OrderRejected(Event):
     order_type: OrderType
     reason: str
     account: int | None = None  # the owner (None without accounts)
+    price_ticks: int | None = None  # as the order was sent
+    qty_lots: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,7 +81,8 @@ class Result(NamedTuple):
                 LevelChanged(symbol, seq + 1, ts, side, order.price_ticks, self.level_lots),  # type: ignore[arg-type]
             ]
         if self.status is REJECTED:
-            return [OrderRejected(symbol, seq, ts, oid, coid, side, order.order_type, self.code.value, account)]
+            return [OrderRejected(symbol, seq, ts, oid, coid, side, order.order_type, self.code.value, account,
+                                  order.price_ticks, order.qty_lots)]
         events: list[Event] = [
             OrderAccepted(symbol, seq, ts, oid, coid, side, order.order_type, order.price_ticks, order.qty_lots, account)
         ]

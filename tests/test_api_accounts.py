@@ -141,9 +141,9 @@ def test_admin_surface_is_absent_without_an_admin_key_and_guarded_with_one() -> 
     app = make_app(ADMIN_KEY=ADMIN)
     try:
         client = app.test_client()
-        for headers in ({}, {"X-Admin-Key": "wrong"}):
+        for headers, reason in (({}, "ADMIN_KEY_REQUIRED"), ({"X-Admin-Key": "wrong"}, "INVALID_ADMIN_KEY")):
             r = client.post("/admin/accounts", json={"name": "x"}, headers=headers)
-            assert r.status_code == 401 and r.json["error_code"] == "UNAUTHENTICATED"
+            assert r.status_code == 401 and r.json["error_code"] == "UNAUTHENTICATED" and r.json["reason"] == reason
             assert client.get("/admin/accounts", headers=headers).status_code == 401
         admin = {"X-Admin-Key": ADMIN}
         created = client.post("/admin/accounts", json={"name": "carol"}, headers=admin)
@@ -257,6 +257,8 @@ def test_accounts_keys_and_orders_survive_restart_and_snapshot(tmp_path: Path) -
     gone = client.post("/admin/accounts/kept/keys", headers=admin).json
     assert client.post(f"/admin/keys/{gone['key_id']}/revoke", headers=admin).status_code == 200
     placed = as_(app, kept["api_key"]).post("/order", json=order("k-1")).json
+    rejected = as_(app, kept["api_key"]).post("/order", json={**order(price="29000.00"), "order_type": "fok",
+                                                               "quantity": "0.05"}).json  # no asks: rejected
     before = client.get("/admin/accounts", headers=admin).json
     demo = demo_key(app)
     app.extensions["me_feed"].stop()
@@ -269,6 +271,10 @@ def test_accounts_keys_and_orders_survive_restart_and_snapshot(tmp_path: Path) -
             assert as_(app, gone["api_key"]).get("/account").status_code == 401  # still revoked
             me = as_(app, kept["api_key"])
             assert me.get("/order/client/k-1?symbol=BTC-USDT").json["order_id"] == placed["order_id"]
+            # the history in the database keeps a rejected order as it was sent
+            listed = {o["order_id"]: o for o in me.get("/orders?status=all").json["orders"]}
+            assert rejected["status"] == "rejected" and listed[rejected["order_id"]]["price"] == "29000.00"
+            assert listed[rejected["order_id"]]["quantity"] == "0.05000000"
             # 0.1 x 30000 plus the 0.1% fee stays locked for the open buy, exactly
             assert me.get("/account").json["balances"]["USDT"] == {"available": "1997.25", "locked": "3003.00"}
             assert as_(app, demo).get(f"/order/{placed['order_id']}").status_code == 404

@@ -64,8 +64,9 @@ class Rows:
         elif isinstance(event, OrderCancelled):
             self.updates.append(("cancelled", event.remaining_lots, event.order_id))
         elif isinstance(event, OrderRejected):
-            self.accepted.append((event.order_id, event.symbol, event.side, event.order_type, None, 0, 0, "rejected",
-                                  event.client_order_id, event.ts_ns, event.account))
+            self.accepted.append((event.order_id, event.symbol, event.side, event.order_type, event.price_ticks,
+                                  event.qty_lots, event.qty_lots, "rejected", event.client_order_id, event.ts_ns,
+                                  event.account))
 
     def take(self) -> Taken:
         out = (self.trades, self.accepted, self.updates)
