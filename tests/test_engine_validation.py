@@ -109,3 +109,29 @@ def test_accepted_number_forms(engine: MatchingEngine) -> None:
     assert engine.submit_order(SYM, "buy", "limit", str(0.1), str(29000.5))["price"] == "29000.50"
     assert engine.submit_order(SYM, "BUY", "LIMIT", "0.1", "29000")["side"] == "buy"
     check_all(engine)
+
+
+def test_number_memos_stay_bounded(engine: MatchingEngine) -> None:
+    """The parse and format memos are capped (a drifting market brings new prices forever) at well under
+    a megabyte each, and an entry computed again after the cap cleared them gives the same answer."""
+    import sys
+
+    from engine.numeric import _CACHE_LIMIT
+
+    config = engine.get_symbol_config(SYM)
+    scale = config.price_scale
+    memos = (scale.text, scale.price_counts)
+    distinct = 20_000
+    first = None
+    for i in range(distinct):  # far below the book's asks: nothing trades, every price is new
+        r = engine.submit_order(SYM, "buy", "limit", "0.001", f"{10000 + i / 100:.2f}")
+        assert r["status"] == "pending", r
+        first = first or r
+        assert all(len(m) <= _CACHE_LIMIT for m in memos), [len(m) for m in memos]
+    assert max(len(m) for m in memos) < distinct  # cleared at least once, never grown past the cap
+    for memo in memos:
+        held = sys.getsizeof(memo) + sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in memo.items())
+        assert held < 1 << 20, f"a number memo holds {held:,} bytes"
+    again = engine.get_order_status(SYM, first["order_id"])
+    assert again["price"] == "10000.00" and scale.price_counts["10000.00"] == 1_000_000
+    check_all(engine)

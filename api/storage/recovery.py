@@ -83,9 +83,8 @@ def recover(engine: MatchingEngine, store: Store, upto: int | None = None) -> Re
             if first > snap_lsn + 1 and expected is None:
                 raise StoreError(f"{store.path}: journal records {snap_lsn + 1} to {first - 1} are missing; "
                                  "refusing to start")
-            end = first + count - 1
-            where = f"journal records {first} to {end} (batch at {first})"
             if checksum(first, blob) != crc:
+                where = f"journal records {first} to {first + count - 1} (batch at {first})"
                 raise StoreError(
                     f"{store.path}: {where} are corrupt (checksum mismatch in a committed batch); refusing to start. "
                     f"`matching-engine journal truncate --after {first - 1} --data-dir {store.path.parent}` "
@@ -106,6 +105,7 @@ def recover(engine: MatchingEngine, store: Store, upto: int | None = None) -> Re
             except (ValueError, IndexError, UnicodeDecodeError, struct.error) as exc:
                 raise StoreError(f"{store.path}: journal record {lsn} cannot be replayed: {exc}") from None
             if lsn != first + count:
+                where = f"journal records {first} to {first + count - 1} (batch at {first})"
                 raise StoreError(f"{store.path}: {where} hold {lsn - first} records, not {count}; refusing to start")
             expected = first + count
         last_applied = (expected - 1) if expected is not None else snap_lsn
