@@ -250,6 +250,7 @@ class OrderBook:
                 heappush(self._bid_heap, -price)
                 total = lots
             else:
+                order.price_ticks = level[-1].price_ticks  # one price object per level, not one per order
                 level.append(order)
                 total = level[0] = level[0] + lots
         else:
@@ -260,6 +261,7 @@ class OrderBook:
                 heappush(self._ask_heap, price)
                 total = lots
             else:
+                order.price_ticks = level[-1].price_ticks
                 level.append(order)
                 total = level[0] = level[0] + lots
         self._orders[order.order_id] = order

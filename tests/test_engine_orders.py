@@ -200,3 +200,17 @@ def test_order_book_core_api_directly() -> None:
     assert book.best_ask() == 102 and book.best_bid() == 99
     assert book.cancel(3).status == "cancelled" and book.best_bid() is None
     book.check_invariants()
+
+
+def test_orders_at_one_level_share_its_price_object() -> None:
+    """Memory: a level's orders hold one price int between them, however each caller built its own."""
+    book = OrderBook(SYM)
+    for i, side in enumerate(("buy", "buy", "sell", "sell")):
+        price = int("3000000") + (0 if side == "buy" else 10)  # a new int object each time
+        order = Order(i + 1, SYM, side, "limit", price, 5)
+        book.rest(order)
+    for side, price in (("buy", 3_000_000), ("sell", 3_000_010)):
+        first, second = book.orders_at(side, price)
+        assert first.price_ticks == second.price_ticks == price
+        assert first.price_ticks is second.price_ticks
+    book.check_invariants()
