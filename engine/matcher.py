@@ -177,7 +177,7 @@ class MatchingEngine(Queries, StringEntry):
             self._publish(result)
         return result
 
-    _execute_locked = execute_locked
+    _execute_locked = execute_locked  # the same function: a subclass overriding one must override both
 
     def _account_command(self, command: Any) -> Result:
         """Run an account command; an executed one goes to the journal (stamped) with no events."""

@@ -63,6 +63,11 @@ _SUBMIT_STP = struct.Struct("<BHBBBqqqqqB")
 _ACCOUNT_STP = struct.Struct("<BqB")
 _SUBMIT_QUOTE = struct.Struct("<BHqqqBB")
 _STP_CODE = {mode: i for i, mode in enumerate(STP_MODES)}
+_HEAD_SIZES = {SUBMIT: _SUBMIT.size, CANCEL: _CANCEL.size, SUBMIT_ACCOUNT: _SUBMIT_ACCOUNT.size,
+               CANCEL_ACCOUNT: _CANCEL_ACCOUNT.size, CREATE_ACCOUNT: _CREATE_ACCOUNT.size, ADD_KEY: _ADD_KEY.size,
+               KEY_STATUS: _KEY_STATUS.size, ACCOUNT_STATUS: _ACCOUNT_STATUS.size, DEPOSIT: _MOVE.size,
+               WITHDRAW: _MOVE.size, SUBMIT_STP: _SUBMIT_STP.size, ACCOUNT_STP: _ACCOUNT_STP.size,
+               SUBMIT_QUOTE: _SUBMIT_QUOTE.size}  # the fixed part of each kind of record
 _SUBMIT_SIZE = _SUBMIT.size
 _SUBMIT_ACCOUNT_SIZE = _SUBMIT_ACCOUNT.size
 KEY_STATUSES = (KeyStatus.ACTIVE, KeyStatus.DISABLED, KeyStatus.REVOKED)
@@ -131,6 +136,11 @@ def decode(rec: bytes | memoryview, symbols: list[str], start: int = 0, stop: in
     if stop is None:
         stop = len(rec)
     kind = rec[start]
+    head = _HEAD_SIZES.get(kind)
+    if head is None:
+        raise ValueError(f"unknown record kind {kind}")
+    if stop - start < head:  # its fields would be read from the next record
+        raise ValueError(f"a record of kind {kind} in {stop - start} bytes, shorter than its {head}")
     if kind == SUBMIT:
         _, sym, side, otype, post, oid, ts, qty, price = _SUBMIT.unpack_from(rec, start)
         text = start + _SUBMIT_SIZE
@@ -179,7 +189,7 @@ def decode(rec: bytes | memoryview, symbols: list[str], start: int = 0, stop: in
         _, sym, oid, ts, account, stp, size = _SUBMIT_QUOTE.unpack_from(rec, start)
         text = start + _SUBMIT_QUOTE.size
         digits = bytes(rec[text:text + size])
-        if not digits.isdigit():
+        if text + size > stop or not digits.isdigit():
             raise ValueError("a quote amount that is not a number")
         coid = bytes(rec[text + size:stop]).decode() if stop > text + size else None
         return Submit(symbols[sym], BUY, MARKET, None, None, coid, False, oid, ts, account,  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ from typing import Any
 
 from api.storage.records import LENGTH, checksum, decode, spans
 from api.storage.store import Store, StoreError
+from engine.errors import ResultCode
 from engine.matcher import MatchingEngine
 from engine.results import EXECUTED_CODES
 
@@ -95,11 +96,10 @@ def recover(engine: MatchingEngine, store: Store, upto: int | None = None) -> Re
                 if size > 2 and length(blob)[0] == size - 2:
                     try:
                         result = execute(decode(blob, symbols, 2, size))  # the same execute as live commands
+                        if result.code not in executed_codes:
+                            raise ValueError(_not_applied(result.code))
                     except (ValueError, IndexError, UnicodeDecodeError, struct.error) as exc:
-                        raise StoreError(f"{store.path}: journal record {first} cannot be replayed: {exc}") from None
-                    if result.code not in executed_codes:
-                        raise StoreError(f"{store.path}: journal record {first} cannot be replayed: it does not apply "
-                                         f"to the state before it ({result.code.value})")
+                        raise _unreplayable(store, first, exc) from None
                     replayed += 1
                     expected = first + 1
                     continue
@@ -111,11 +111,11 @@ def recover(engine: MatchingEngine, store: Store, upto: int | None = None) -> Re
                             _raise_ids(engine, floors.pop(0))
                         result = execute(decode(blob, symbols, start, stop))  # the same execute as live commands
                         if result.code not in executed_codes:
-                            raise ValueError(f"it does not apply to the state before it ({result.code.value})")
+                            raise ValueError(_not_applied(result.code))
                         replayed += 1
                     lsn += 1
             except (ValueError, IndexError, UnicodeDecodeError, struct.error) as exc:
-                raise StoreError(f"{store.path}: journal record {lsn} cannot be replayed: {exc}") from None
+                raise _unreplayable(store, lsn, exc) from None
             if lsn != first + count:
                 where = f"journal records {first} to {first + count - 1} (batch at {first})"
                 raise StoreError(f"{store.path}: {where} hold {lsn - first} records, not {count}; refusing to start")
@@ -129,6 +129,14 @@ def recover(engine: MatchingEngine, store: Store, upto: int | None = None) -> Re
         if gc_enabled:
             gc.enable()
     return Recovery(snap_lsn, replayed, last_applied, time.perf_counter() - started)
+
+
+def _not_applied(code: ResultCode) -> str:
+    return f"it does not apply to the state before it ({code.value})"
+
+
+def _unreplayable(store: Store, lsn: int, why: Exception) -> StoreError:
+    return StoreError(f"{store.path}: journal record {lsn} cannot be replayed: {why}")
 
 
 def _raise_ids(engine: MatchingEngine, floor: tuple[int, int, int]) -> None:
