@@ -303,13 +303,14 @@ class MatchingEngine(Queries, StringEntry):
         market.orders_accepted += 1
         remaining = lots
         status = PENDING
-        trades: list[Trade] = []
-        fills: list = []
+        trades: Any = NO_TRADES  # lists only for an order that trades
+        fills: Any = NO_FILLS
         last_maker_lots = level_lots = rest_lots = 0
         first_seq = seq
         prevented: Any = ()
         stopped = False
         if book.would_cross(side, price):
+            fills = []
             if stp is None:
                 remaining = book.match(side, price, lots, fills)
             else:
@@ -324,6 +325,7 @@ class MatchingEngine(Queries, StringEntry):
                     status = CANCELLED
                     market.reasons[oid] = self_trade.REASON
         if fills:
+            trades = []
             count = len(fills)
             tid = self.ids.trade_ids(count)
             volume = value = 0
@@ -369,7 +371,6 @@ class MatchingEngine(Queries, StringEntry):
         if remaining:
             seq += 1
             if otype is LIMIT and not stopped:
-                order.status = status
                 rest_lots = book.rest(order)
                 if account is not None:
                     owner.live[oid] = order  # type: ignore[possibly-undefined]
