@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="subscribe/unsubscribe messages a second per Socket.IO connection (default 20)")
 
     serve.add_argument("--admin-key", default=os.environ.get("ME_ADMIN_KEY"),
-                       help="the key for /admin/... (X-Admin-Key); without one the admin endpoints do not exist")
+                       help="the key for /admin/... (X-Admin-Key); without one the admin endpoints do not exist "
+                            "(a key that starts with '-' is written --admin-key=KEY)")
     serve.add_argument("--no-demo", action="store_true",
                        help="do not create the two demo accounts on a fresh start")
 

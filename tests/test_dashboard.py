@@ -62,7 +62,7 @@ def port() -> int:
 
 @pytest.fixture(scope="module")
 def server(port: int) -> Iterator[str]:
-    with running_server("--l2-interval-ms", "50", "--admin-key", ADMIN_KEY, port=port) as url:
+    with running_server("--l2-interval-ms", "50", f"--admin-key={ADMIN_KEY}", port=port) as url:
         yield url
 
 
@@ -895,7 +895,7 @@ def test_on_a_non_loopback_address_no_key_is_handed_out(browser) -> None:  # typ
     if host is None:
         pytest.skip("no non-loopback IPv4 address on this machine")
     admin = secrets.token_urlsafe(24)
-    with _server_on(host, "--admin-key", admin) as url:
+    with _server_on(host, f"--admin-key={admin}") as url:
         page = Page(browser, url, signed_in=False)
         try:
             p = page.page
