@@ -6,6 +6,7 @@ from flask_limiter import Limiter
 from flask_socketio import SocketIO
 
 from api.auth import rate_limit_key
+from api.limiter_storage import WindowCounters
 
 
 def make_limiter() -> Limiter:
@@ -14,7 +15,7 @@ def make_limiter() -> Limiter:
         key_func=rate_limit_key,  # per account for a request with a valid key, else per address
         default_limits=[lambda: current_app.config["RATE_LIMIT"]],
         default_limits_exempt_when=lambda: not current_app.config["RATE_LIMIT_ENABLED"],
-        storage_uri="memory://",
+        storage_uri=WindowCounters.STORAGE_SCHEME[0] + "://",  # in memory, no timer thread (api/limiter_storage.py)
         strategy="fixed-window",
     )
 
