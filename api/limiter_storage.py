@@ -14,11 +14,16 @@ from __future__ import annotations
 
 import threading
 import time
+from heapq import heappop, heappush
 from typing import Any
 
 from limits.storage import Storage
 
 SWEEP_INTERVAL_S = 1.0
+
+
+def _now() -> float:
+    return time.time()
 
 
 class WindowCounters(Storage):
@@ -30,6 +35,7 @@ class WindowCounters(Storage):
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         self.counts: dict[str, int] = {}
         self.ends: dict[str, float] = {}
+        self._expiring: list[tuple[float, str]] = []  # (window end, key), one entry per window opened
         self._lock = threading.Lock()  # threading mode; under eventlet nothing here yields anyway
         self._next_sweep = 0.0
         self.sweeps = 0
@@ -41,12 +47,13 @@ class WindowCounters(Storage):
     def incr(self, key: str, expiry: float, amount: int = 1) -> int:
         """Add ``amount`` to the key's window, opening a new window of ``expiry`` seconds if it has none. O(1)
         (O(keys) once a second, to drop expired ones)."""
-        now = time.time()
+        now = _now()
         with self._lock:
             if now >= self._next_sweep:
                 self._sweep(now)
             if self.ends.get(key, 0.0) <= now:
-                self.ends[key] = now + expiry
+                end = self.ends[key] = now + expiry
+                heappush(self._expiring, (end, key))
                 count = amount
             else:
                 count = self.counts[key] + amount
@@ -56,13 +63,13 @@ class WindowCounters(Storage):
     def get(self, key: str) -> int:
         """The count in the key's current window (0 once it has passed). O(1)."""
         with self._lock:
-            if self.ends.get(key, 0.0) <= time.time():
+            if self.ends.get(key, 0.0) <= _now():
                 return 0
             return self.counts[key]
 
     def get_expiry(self, key: str) -> float:
         """When the key's current window ends (now if it has none). O(1)."""
-        now = time.time()
+        now = _now()
         end = self.ends.get(key, now)
         return end if end > now else now
 
@@ -74,6 +81,7 @@ class WindowCounters(Storage):
             count = len(self.counts)
             self.counts.clear()
             self.ends.clear()
+            self._expiring.clear()
             return count
 
     def clear(self, key: str) -> None:
@@ -81,11 +89,18 @@ class WindowCounters(Storage):
             self.counts.pop(key, None)
             self.ends.pop(key, None)
 
+    @property
+    def storage(self) -> dict[str, int]:
+        """The counters by key (what Flask-Limiter's ``flask limiter`` commands read)."""
+        return self.counts
+
     def _sweep(self, now: float) -> None:
-        """Forget every key whose window has passed (the caller holds the lock)."""
-        ends = self.ends
-        for key in [k for k, end in ends.items() if end <= now]:
-            del ends[key]
-            del self.counts[key]
+        """Forget every key whose window has passed (the caller holds the lock). O(expired x log windows)."""
+        expiring, ends = self._expiring, self.ends
+        while expiring and expiring[0][0] <= now:
+            end, key = heappop(expiring)
+            if ends.get(key) == end:  # not a window since replaced by a newer one, or cleared
+                del ends[key]
+                del self.counts[key]
         self._next_sweep = now + SWEEP_INTERVAL_S
         self.sweeps += 1

@@ -16,7 +16,7 @@ SYM = "BTC-USDT"
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     now = [1_000_000.0]
-    monkeypatch.setattr(limiter_storage.time, "time", lambda: now[0])
+    monkeypatch.setattr(limiter_storage, "_now", lambda: now[0])
     return now
 
 
@@ -34,8 +34,28 @@ def test_a_window_counts_then_expires(clock: list[float]) -> None:
     assert limiter.test(item, "a") and store.get(item.key_for("a")) == 0
     assert limiter.get_window_stats(item, "a").remaining == 3
     assert [limiter.hit(item, "a") for _ in range(4)] == [True, True, True, False]
+    clock[0] += 1  # every window has passed: the reset time is now, never one in the past
+    assert limiter.get_window_stats(item, "b") == (clock[0], 3)
+    # a cost counts in full, refused or not (as the limits package's own storage counts it)
+    assert [limiter.hit(item, "a", cost=2), limiter.hit(item, "a", cost=2), limiter.hit(item, "a")] == [True, False, False]
+    assert store.get(item.key_for("a")) == 5
     limiter.clear(item, "a")
-    assert limiter.hit(item, "a")
+    assert limiter.hit(item, "a", cost=3) and not limiter.hit(item, "a")
+
+
+def test_counting_from_many_threads_is_exact() -> None:
+    store = WindowCounters()
+
+    def hit() -> None:
+        for _ in range(5_000):
+            store.incr("k", 60, amount=2)
+
+    threads = [threading.Thread(target=hit) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert store.get("k") == 8 * 5_000 * 2
 
 
 def test_expired_counters_are_swept(clock: list[float]) -> None:
@@ -49,6 +69,7 @@ def test_expired_counters_are_swept(clock: list[float]) -> None:
     clock[0] += 1.5
     limiter.hit(item, "late")
     assert set(store.counts) == set(store.ends) == {item.key_for("late")}
+    assert len(store._expiring) == 1  # the sweep took only what had expired, and all of it
     assert store.reset() == 1 and not store.counts
 
 
@@ -61,8 +82,10 @@ def test_the_server_hits_its_limits_without_starting_threads() -> None:
     assert isinstance(storage, WindowCounters)
     before = {t.ident for t in threading.enumerate()}
     c = app.test_client()
-    codes = [c.get(f"/bbo/{SYM}").status_code for _ in range(1_005)]
-    assert codes.count(200) == 1_000 and codes[-5:] == [429] * 5
-    started = [t for t in threading.enumerate() if t.ident not in before]
-    assert not started, started  # the `limits` memory storage starts a Timer thread per window of 10 ms
-    app.extensions["me_feed"].stop()
+    try:
+        codes = [c.get(f"/bbo/{SYM}").status_code for _ in range(1_005)]
+        assert codes.count(200) == 1_000 and codes[-5:] == [429] * 5
+        started = [t for t in threading.enumerate() if t.ident not in before]
+        assert not started, started  # the `limits` memory storage starts a Timer thread per window of 10 ms
+    finally:
+        app.extensions["me_feed"].stop()
