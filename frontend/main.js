@@ -27,6 +27,8 @@
     book: { bids: [], asks: [], sequence: -1 },
     prices: [],           // recent trade prices of the symbol on screen, oldest first
     tradeCount: 0,
+    lastTradeId: 0,       // newest trade shown for that symbol
+    earlyTrades: null,    // live trades held while the symbol's history loads
     orderCount: 0,
     myOrders: new Map(),  // order_id -> order of the signed-in account
     socket: null,
@@ -209,6 +211,9 @@
 
   function addTrade(t, live) {
     if (t.symbol !== state.symbol) return;
+    if (live && state.earlyTrades) { state.earlyTrades.push(t); return; }  // until the history is in
+    if (t.trade_id <= state.lastTradeId) return;  // shown already (ids only grow)
+    state.lastTradeId = t.trade_id;
     var row = el("tr");
     var when = new Date(t.timestamp * 1000);
     row.appendChild(el("td", null, when.toLocaleTimeString()));
@@ -228,12 +233,21 @@
   }
 
   function loadTrades() {
+    // Live trades that arrive before the history answer are held, then added after it unless it
+    // holds them already: the answer and the feed travel apart, either may come first.
     var symbol = state.symbol;
+    state.earlyTrades = [];
     api("GET", "/trades/" + encodeURIComponent(symbol) + "?limit=50").then(function (r) {
-      if (!r.ok || symbol !== state.symbol) return;
-      $("trade-feed").textContent = "";
-      state.prices = [];
-      r.data.trades.slice().reverse().forEach(function (t) { addTrade(t, false); });
+      if (symbol !== state.symbol) return;
+      var early = state.earlyTrades || [];
+      state.earlyTrades = null;
+      if (r.ok) {
+        $("trade-feed").textContent = "";
+        state.prices = [];
+        state.lastTradeId = 0;
+        r.data.trades.slice().reverse().forEach(function (t) { addTrade(t, false); });
+      }
+      early.forEach(function (t) { addTrade(t, true); });
       drawPrices();
     });
   }
