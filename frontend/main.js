@@ -28,7 +28,7 @@
     prices: [],           // recent trade prices of the symbol on screen, oldest first
     tradeCount: 0,
     lastTradeId: 0,       // newest trade shown for that symbol
-    earlyTrades: null,    // live trades held while the symbol's history loads
+    tradesLoad: null,     // the history request in flight, with the live trades held meanwhile
     orderCount: 0,
     myOrders: new Map(),  // order_id -> order of the signed-in account
     socket: null,
@@ -211,7 +211,7 @@
 
   function addTrade(t, live) {
     if (t.symbol !== state.symbol) return;
-    if (live && state.earlyTrades) { state.earlyTrades.push(t); return; }  // until the history is in
+    if (live && state.tradesLoad) { state.tradesLoad.early.push(t); return; }  // until the history is in
     if (t.trade_id <= state.lastTradeId) return;  // shown already (ids only grow)
     state.lastTradeId = t.trade_id;
     var row = el("tr");
@@ -225,29 +225,30 @@
     while (feed.rows.length > MAX_TRADES) feed.deleteRow(-1);
     state.prices.push(Number(t.price));
     if (state.prices.length > MAX_PRICES) state.prices.shift();
-    if (live) {
-      state.tradeCount += 1;
-      $("trade-count").textContent = String(state.tradeCount);
-    }
     drawPrices();
   }
 
+  function onLiveTrade(t) {
+    if (t.symbol !== state.symbol) return;
+    state.tradeCount += 1;  // every trade the feed brings, whether or not the history holds it too
+    $("trade-count").textContent = String(state.tradeCount);
+    addTrade(t, true);
+  }
+
   function loadTrades() {
-    // Live trades that arrive before the history answer are held, then added after it unless it
-    // holds them already: the answer and the feed travel apart, either may come first.
-    var symbol = state.symbol;
-    state.earlyTrades = [];
-    api("GET", "/trades/" + encodeURIComponent(symbol) + "?limit=50").then(function (r) {
-      if (symbol !== state.symbol) return;
-      var early = state.earlyTrades || [];
-      state.earlyTrades = null;
-      if (r.ok) {
-        $("trade-feed").textContent = "";
-        state.prices = [];
-        state.lastTradeId = 0;
-        r.data.trades.slice().reverse().forEach(function (t) { addTrade(t, false); });
-      }
-      early.forEach(function (t) { addTrade(t, true); });
+    // The symbol's recent trades over REST while the feed is already on. Live trades that arrive
+    // before the answer are held, then added after it unless it holds them already: the answer and
+    // the feed travel apart, either may come first. Only the newest load's answer counts.
+    var load = state.tradesLoad = { symbol: state.symbol, early: [] };
+    $("trade-feed").textContent = "";
+    state.prices = [];
+    state.lastTradeId = 0;
+    drawPrices();
+    api("GET", "/trades/" + encodeURIComponent(load.symbol) + "?limit=50").then(function (r) {
+      if (state.tradesLoad !== load) return;
+      state.tradesLoad = null;
+      if (r.ok) r.data.trades.slice().reverse().forEach(function (t) { addTrade(t, false); });
+      load.early.forEach(function (t) { addTrade(t, true); });
       drawPrices();
     });
   }
@@ -401,6 +402,7 @@
       state.book.sequence = -1;
       subscribe("l2_updates", state.symbol);
       subscribe("trades", state.symbol);
+      if (state.symbol) loadTrades();  // and the trades made while the feed was not there
       if (Account.key()) {
         subscribe("orders");  // no symbol: the account's orders in every symbol
         loadMyOrders();       // and what happened while the feed was not there
@@ -424,7 +426,7 @@
       socketRefused(socket, err);
     });
     socket.on("l2_update", function (snap) { if (current()) applyBook(snap, false); });
-    socket.on("trade", function (t) { if (current()) addTrade(t, true); });
+    socket.on("trade", function (t) { if (current()) onLiveTrade(t); });
     socket.on("order_event", function (e) { if (current()) onOrderEvent(e); });
     socket.on("account", function (a) { if (current()) Account.onEvent(a); });
     socket.on("pong", function (p) {

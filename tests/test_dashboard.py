@@ -12,6 +12,7 @@ import re
 from decimal import Decimal
 from urllib.parse import urlsplit
 
+import pytest
 import requests
 
 from tests.servers import demo_key, free_port, running_server
@@ -154,32 +155,40 @@ def test_price_chart_labels_keep_the_decimals_and_follow_the_trades(page: Page, 
     assert chart["last"] == "101.20" and chart["hi"].endswith("0")  # "101.20", not "101.2"
 
 
-def test_trades_that_beat_the_history_answer_are_kept(page: Page, server: str, mine: requests.Session,
-                                                     other: requests.Session) -> None:
+@pytest.mark.parametrize("answer", ["made before the trades", "made after them"])
+def test_trades_that_beat_the_history_answer_are_kept_once(page: Page, server: str, mine: requests.Session,
+                                                          other: requests.Session, answer: str) -> None:
     """On a symbol switch the trade history is asked for over REST while the live feed is already on:
-    trades that arrive on the feed before the answer (which was made before them) stay on the chart."""
+    trades that reach the page on the feed before the answer stay on the chart, once each, whether
+    the answer was made before them or already holds them; the live counter counts each once."""
     p = page.page
     sym = "BNB-USDT"
     held: list = []
-    p.route("**/trades/BNB-USDT*", lambda route: held.append((route, route.fetch())))  # answered as of now
+    p.route("**/trades/BNB-USDT*", lambda r: held.append(r))
     p.select_option("#symbol", sym)
     for _ in range(100):  # bounded: the page asks at once
         if held:
             break
         p.wait_for_timeout(50)
     assert held, "the page did not ask for the history"
-    for price in ("601.10", "601.20"):  # two trades the held answer does not know
+    route = held[0]
+    response = route.fetch() if answer == "made before the trades" else None
+    counted = int(p.inner_text("#trade-count"))
+    for price in ("601.10", "601.20"):  # two trades
         for side, session in (("sell", other), ("buy", mine)):
             session.post(f"{server}/order", json={"symbol": sym, "side": side, "order_type": "limit",
                                                   "quantity": "0.05", "price": price}, timeout=5).raise_for_status()
     p.wait_for_timeout(500)  # the feed delivers them before the answer
-    route, response = held[0]
     trades = requests.get(f"{server}/trades/{sym}?limit=50", timeout=5).json()["trades"]
-    assert len(trades) >= 2 + len(response.json()["trades"])
+    if response is None:
+        response = route.fetch()
+    known = len(response.json()["trades"])
+    assert known == (len(trades) - 2 if answer == "made before the trades" else len(trades))
     route.fulfill(response=response)
     p.wait_for_timeout(500)  # the answer is handled at once
     assert p.eval_on_selector("#price-chart", "c => c.dataset.points") == str(len(trades))
     assert len(p.query_selector_all("#trade-feed tr")) == len(trades)
+    assert int(p.inner_text("#trade-count")) == counted + 2
     p.unroute("**/trades/BNB-USDT*")
 
 
