@@ -2,18 +2,16 @@
 // written with textContent, never parsed as HTML.
 //
 // Accounts (signing in, the API key, the balances and the funds check before an order is sent) are
-// in account.js, loaded before this file: the global `Account`, which init() below hands what it
-// needs from this page.
+// in account.js, the trade feed and the price chart in trades.js, both loaded before this file: the
+// globals `Account` and `Trades`, which init() below hands what they need from this page.
 (function () {
   "use strict";
 
-  var MAX_TRADES = 100;
   var BOOK_LEVELS = 10;     // what an l2_update carries (the server's default L2_DEPTH): one depth throughout
   var REJECTED = {          // why an order came back "rejected", in words
     POST_ONLY_WOULD_TAKE: "a post-only order would have traded at once, so it was not placed",
     FOK_NOT_FILLABLE: "the book could not fill the whole fill-or-kill order at once"
   };
-  var MAX_PRICES = 300;
   var MAX_MY_ORDERS = 200;
   var LIVE = { pending: true, partially_filled: true };
   var RANK = { pending: 0, partially_filled: 1, filled: 2, cancelled: 2, rejected: 2 };  // a status never goes back
@@ -25,10 +23,6 @@
     symbols: {},          // symbol -> rules from /symbols
     symbol: null,         // the symbol on screen
     book: { bids: [], asks: [], sequence: -1 },
-    prices: [],           // recent trade prices of the symbol on screen, oldest first
-    tradeCount: 0,
-    lastTradeId: 0,       // newest trade shown for that symbol
-    tradesLoad: null,     // the history request in flight, with the live trades held meanwhile
     orderCount: 0,
     myOrders: new Map(),  // order_id -> order of the signed-in account
     socket: null,
@@ -205,54 +199,6 @@
 
   function drawDepth() { Charts.drawDepth($("depth-chart"), $("depth-note"), state.book, state.symbols[state.symbol]); }
 
-  function drawPrices() { Charts.drawPrices($("price-chart"), state.prices, state.symbols[state.symbol]); }
-
-  // ---- trades ----
-
-  function addTrade(t, live) {
-    if (t.symbol !== state.symbol) return;
-    if (live && state.tradesLoad) { state.tradesLoad.early.push(t); return; }  // until the history is in
-    if (t.trade_id <= state.lastTradeId) return;  // shown already (ids only grow)
-    state.lastTradeId = t.trade_id;
-    var row = el("tr");
-    var when = new Date(t.timestamp * 1000);
-    row.appendChild(el("td", null, when.toLocaleTimeString()));
-    row.appendChild(el("td", t.aggressor_side, t.price));
-    row.appendChild(el("td", null, t.quantity));
-    row.appendChild(el("td", t.aggressor_side, t.aggressor_side));
-    var feed = $("trade-feed");
-    feed.insertBefore(row, feed.firstChild);
-    while (feed.rows.length > MAX_TRADES) feed.deleteRow(-1);
-    state.prices.push(Number(t.price));
-    if (state.prices.length > MAX_PRICES) state.prices.shift();
-    drawPrices();
-  }
-
-  function onLiveTrade(t) {
-    if (t.symbol !== state.symbol) return;
-    state.tradeCount += 1;  // every trade the feed brings, whether or not the history holds it too
-    $("trade-count").textContent = String(state.tradeCount);
-    addTrade(t, true);
-  }
-
-  function loadTrades() {
-    // The symbol's recent trades over REST while the feed is already on. Live trades that arrive
-    // before the answer are held, then added after it unless it holds them already: the answer and
-    // the feed travel apart, either may come first. Only the newest load's answer counts.
-    var load = state.tradesLoad = { symbol: state.symbol, early: [] };
-    $("trade-feed").textContent = "";
-    state.prices = [];
-    state.lastTradeId = 0;
-    drawPrices();
-    api("GET", "/trades/" + encodeURIComponent(load.symbol) + "?limit=50").then(function (r) {
-      if (state.tradesLoad !== load) return;
-      state.tradesLoad = null;
-      if (r.ok) r.data.trades.slice().reverse().forEach(function (t) { addTrade(t, false); });
-      load.early.forEach(function (t) { addTrade(t, true); });
-      drawPrices();
-    });
-  }
-
   // ---- my orders (GET /orders, then the private order events) ----
 
   function mergeOrder(known, update) {
@@ -402,7 +348,7 @@
       state.book.sequence = -1;
       subscribe("l2_updates", state.symbol);
       subscribe("trades", state.symbol);
-      if (state.symbol) loadTrades();  // and the trades made while the feed was not there
+      if (state.symbol) Trades.load();  // and the trades made while the feed was not there
       if (Account.key()) {
         subscribe("orders");  // no symbol: the account's orders in every symbol
         loadMyOrders();       // and what happened while the feed was not there
@@ -426,7 +372,7 @@
       socketRefused(socket, err);
     });
     socket.on("l2_update", function (snap) { if (current()) applyBook(snap, false); });
-    socket.on("trade", function (t) { if (current()) onLiveTrade(t); });
+    socket.on("trade", function (t) { if (current()) Trades.onLive(t); });
     socket.on("order_event", function (e) { if (current()) onOrderEvent(e); });
     socket.on("account", function (a) { if (current()) Account.onEvent(a); });
     socket.on("pong", function (p) {
@@ -481,7 +427,7 @@
     subscribe("l2_updates", symbol);
     subscribe("trades", symbol);
     refreshBook();
-    loadTrades();
+    Trades.load();
     var r = state.symbols[symbol];
     $("rules").textContent = "tick " + r.tick_size + " · step " + r.step_size + " · min qty " + r.min_quantity +
       " · min value " + r.min_notional;
@@ -586,12 +532,13 @@
     $("symbol").addEventListener("change", function () { selectSymbol($("symbol").value); });
     $("asks").addEventListener("click", onBookClick);
     $("bids").addEventListener("click", onBookClick);
-    $("clear-trades").addEventListener("click", function () {
-      $("trade-feed").textContent = "";
-      state.prices = [];
-      drawPrices();
+    Trades.init({  // what trades.js needs from this page
+      api: api,
+      symbol: function () { return state.symbol; },
+      rules: function () { return state.symbols[state.symbol]; }
     });
-    window.addEventListener("resize", function () { drawDepth(); drawPrices(); });
+    $("clear-trades").addEventListener("click", function () { Trades.clear(); });
+    window.addEventListener("resize", function () { drawDepth(); Trades.draw(); });
     Account.init({  // what account.js needs from this page; it binds the account controls at the top
       api: api, describeError: describeError, setMessage: setMessage, el: el,
       market: function () { return { symbols: state.symbols, symbol: state.symbol, book: state.book, levels: BOOK_LEVELS }; },

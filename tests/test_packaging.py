@@ -138,7 +138,7 @@ def test_an_installed_copy_serves_the_dashboard(tmp_path: Path) -> None:
         wait_healthy(url, proc)
         page = requests.get(f"{url}/", timeout=5)
         assert page.status_code == 200 and "<html" in page.text.lower()
-        for asset in ("main.js", "account.js", "charts.js", "style.css", "vendor/socket.io.min.js"):
+        for asset in ("main.js", "account.js", "trades.js", "charts.js", "style.css", "vendor/socket.io.min.js"):
             assert requests.get(f"{url}/app/{asset}", timeout=5).status_code == 200, asset
         assert requests.get(f"{url}/docs", timeout=5).status_code == 200
         assert requests.get(f"{url}/health", timeout=5).json()["version"] == PROJECT["version"]
