@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import resource
@@ -114,7 +115,7 @@ class _FirstByte:
 
 
 def _ignore(*args: Any) -> None:
-    pass
+    """The hub's callback for a descriptor it has stopped watching: nothing to do."""
 
 
 class ConnectionPool(eventlet.greenpool.GreenPool):
@@ -170,9 +171,9 @@ class ConnectionPool(eventlet.greenpool.GreenPool):
             # unread input would reset the connection and could destroy the 503 before it is read.
             with eventlet.Timeout(REFUSAL_LINGER_S, False):
                 while sock.recv(65536):
-                    pass
+                    continue
         except OSError:
-            pass
+            return  # the client has gone: its socket is closed by eventlet.wsgi all the same
         finally:
             self.refusing -= 1
 
@@ -196,11 +197,9 @@ def fit_open_files(max_connections: int) -> int:
     wanted = max_connections + MAX_REFUSING + RESERVED_FDS
     if soft != resource.RLIM_INFINITY and soft < wanted:
         new_soft = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-        try:
+        with contextlib.suppress(ValueError, OSError):  # not allowed: keep the soft limit and fit the bound to it
             resource.setrlimit(resource.RLIMIT_NOFILE, (new_soft, hard))
             soft = new_soft
-        except (ValueError, OSError):
-            pass
     if soft == resource.RLIM_INFINITY or soft >= wanted:
         return max_connections
     fitted = max(1, soft - MAX_REFUSING - RESERVED_FDS)

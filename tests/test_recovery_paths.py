@@ -8,7 +8,7 @@ import pytest
 
 from api.storage import StoreError
 from api.storage.recovery import recover
-from api.storage.records import checksum, decode, encode, pack
+from api.storage.records import checksum, decode, encode, file_checksum, pack
 from api.storage.store import Store
 from engine import create_crypto_engine
 from engine.commands import Cancel, Submit
@@ -116,3 +116,14 @@ def test_no_record_is_read_past_its_end() -> None:
         except (ValueError, IndexError, UnicodeDecodeError):
             continue
         assert got != cmd, f"{cmd!r} was read past the end of its record"
+
+
+@pytest.mark.parametrize("size", [0, 1, 65_535, 65_536, 200_001])
+def test_a_snapshot_file_is_checksummed_in_pieces_like_whole_bytes(tmp_path: Path, size: int) -> None:
+    """The running server checks a snapshot file through a small buffer: the same CRC, seeded the same way."""
+    blob = bytes((i * 7919) % 251 for i in range(size))
+    path = tmp_path / "state.snap"
+    path.write_bytes(blob)
+    for lsn in (1, 2**32 + 5):
+        assert file_checksum(lsn, path) == checksum(lsn, blob)
+    assert file_checksum(1, path) != file_checksum(2, path)  # seeded with its position

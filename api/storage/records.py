@@ -25,6 +25,7 @@ batch that moved or changed is caught.
 """
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 from typing import Iterator
@@ -212,6 +213,21 @@ def decode(rec: bytes | memoryview, symbols: list[str], start: int = 0, stop: in
 
 def checksum(lsn: int, blob: bytes) -> int:
     return zlib.crc32(blob, lsn & 0xFFFFFFFF)
+
+
+def file_checksum(lsn: int, path: str | os.PathLike[str], chunk: int = 1 << 16) -> int:
+    """:func:`checksum` of a file's bytes, read through one small buffer: a running server checks a
+    snapshot file of any size without holding the whole of it in memory (which the allocator
+    would keep long after)."""
+    crc = lsn & 0xFFFFFFFF
+    buffer = bytearray(chunk)
+    view = memoryview(buffer)
+    with open(path, "rb", buffering=0) as f:
+        while True:
+            n = f.readinto(buffer)
+            if not n:
+                return crc
+            crc = zlib.crc32(view[:n], crc)
 
 
 def pack(records: list[bytes]) -> bytes:

@@ -11,6 +11,7 @@ was committing goes into the next one (group commit).  Policies:
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from api.storage import history
-from api.storage.records import FORMAT_VERSION, READABLE_FORMATS, checksum, encode, pack
+from api.storage.records import FORMAT_VERSION, READABLE_FORMATS, checksum, encode, file_checksum, pack
 from engine.commands import Command
 from engine.events import Event
 
@@ -252,9 +253,9 @@ class Store:
 
     def _run(self) -> None:
         try:
-            self._commit_until_stopped()
-        except BaseException:  # recorded in _failed and logged by commit_pending; the engine stops executing
-            pass
+            # A failure is recorded in _failed and logged by commit_pending; the engine stops executing.
+            with contextlib.suppress(BaseException):
+                self._commit_until_stopped()
         finally:
             self._finished.set()
 
@@ -367,7 +368,7 @@ class Store:
         final = self._snapshot_dir / f"{lsn:012d}.snap"
 
         def place() -> int:
-            crc = checksum(lsn, written.read_bytes())
+            crc = file_checksum(lsn, written)
             os.replace(written, final)
             _fsync_dir(self._snapshot_dir)
             return crc
@@ -426,7 +427,7 @@ class Store:
                     "ORDER BY lsn LIMIT ?)", (floor, COMPACT_CHUNK)).rowcount
 
         while self._run_blocking(chunk) == COMPACT_CHUNK:
-            pass
+            continue  # a full chunk: there may be more
 
     def snapshot_state(self, lsn: int, stored: bytes) -> bytes:
         """The encoded state of the snapshot at ``lsn`` (its file; older data directories kept it inline)."""
