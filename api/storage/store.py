@@ -16,6 +16,7 @@ import fcntl
 import json
 import logging
 import os
+import posix
 import sqlite3
 import sys
 import threading
@@ -47,8 +48,13 @@ CREATE TABLE IF NOT EXISTS snapshots (lsn INTEGER PRIMARY KEY, created_at REAL N
 
 
 def _fsync_dir(directory: Path) -> None:
-    """Make a rename in ``directory`` durable."""
-    fd = os.open(directory, os.O_RDONLY)
+    """Make a rename in ``directory`` durable.
+
+    It runs in a worker thread: the plain ``posix.open``, because eventlet's patched
+    ``os.open`` would register the descriptor with a hub of that thread's own, creating
+    one (and an epoll descriptor that is never closed) in every worker thread it runs in.
+    """
+    fd = posix.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:

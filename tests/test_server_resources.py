@@ -1,0 +1,43 @@
+"""A server that runs for a long time holds what it holds: snapshots leave no descriptor behind."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from tests.servers import server_process, signed_in
+
+
+def _epoll_descriptors(pid: int) -> int:
+    count = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            count += os.readlink(fd) == "anon_inode:[eventpoll]"
+        except OSError:  # closed while listed
+            continue
+    return count
+
+
+def _newest_snapshot(data: Path) -> int:
+    """The journal position of the newest snapshot file (0 if none yet)."""
+    return max((int(p.stem) for p in (data / "snapshots").glob("*.snap")), default=0)
+
+
+def test_periodic_snapshots_open_no_descriptors(tmp_path: Path) -> None:
+    """Each snapshot fsyncs its directory from a worker thread: that must not leave the thread a hub (and an
+    epoll descriptor) of its own, one more for every worker a snapshot happens to run on."""
+    order = {"symbol": "BTC-USDT", "side": "buy", "order_type": "limit", "quantity": "0.01"}
+    with server_process("--data-dir", str(tmp_path), "--snapshot-interval", "1") as (url, proc), signed_in(url) as http:
+        counts = []
+        for i in range(8):
+            before = _newest_snapshot(tmp_path)
+            # A snapshot is taken only when something was journaled since the last one.
+            r = http.post(f"{url}/order", json={**order, "price": str(20000 + i)}, timeout=10)
+            assert r.status_code == 200, r.text
+            deadline = time.monotonic() + 10
+            while _newest_snapshot(tmp_path) <= before:
+                assert time.monotonic() < deadline, "no new snapshot within 10 s"
+                time.sleep(0.05)
+            time.sleep(0.2)  # the snapshot's install (checksum, rename, directory fsync) ends after its file appears
+            counts.append(_epoll_descriptors(proc.pid))
+        assert counts[-1] == counts[0], f"epoll descriptors after each of 8 snapshots: {counts}"
