@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from api.storage.records import checksum, commands
-from api.storage.recovery import counted, recover
+from api.storage.recovery import counted, load_snapshot, recover
 from api.storage.store import DB_NAME, Store, StoreError, default_data_dir, read_stats, read_symbols
 from engine import codec
 from engine.commands import Cancel, Command, Submit
@@ -44,8 +44,12 @@ def run_journal_command(action: str, data_dir: str | None, after: int | None = N
         store = Store.open(directory, symbols)
         engine = engine_for(symbols)
         try:
+            if action == "verify":
+                print(_check_every_record(store, symbols))
             result = recover(engine, store)
             print(result.describe())
+            if action == "verify":
+                print(_cross_check(engine, store, symbols, result.snapshot_lsn))
             stats = engine.get_statistics()
             print(f"state: {counted(stats['resting_orders'], 'resting order')}, {counted(stats['total_trades'], 'trade')}, "
                   f"next order id {engine.ids.next_order_id:,}")
@@ -71,6 +75,53 @@ def run_journal_command(action: str, data_dir: str | None, after: int | None = N
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _check_every_record(store: Store, symbols: list[str]) -> str:
+    """Check the checksum of every batch the journal holds and decode every record, those before the
+    newest snapshot too (start-up reads only the ones after it); raise StoreError at the first bad one."""
+    records = batches = 0
+    for first, count, blob, crc in store.journal_rows(0):
+        where = f"journal records {first} to {first + count - 1} (batch at {first})"
+        if checksum(first, blob) != crc:
+            raise StoreError(f"{store.path}: {where} are corrupt (checksum mismatch in a committed batch)")
+        try:
+            decoded = sum(1 for _ in commands(blob, symbols))
+        except (ValueError, IndexError, UnicodeDecodeError, struct.error) as exc:
+            raise StoreError(f"{store.path}: {where} cannot be decoded: {exc}") from None
+        if decoded != count:
+            raise StoreError(f"{store.path}: {where} hold {decoded} records, not {count}")
+        records += count
+        batches += 1
+    snapshots = store.snapshot_positions()
+    for lsn in snapshots:
+        load_snapshot(store, lsn)  # raises if its checksum fails
+    return (f"checked: {counted(records, 'journal record')} in {counted(batches, 'commit')}, every checksum and "
+            f"record; {counted(len(snapshots), 'snapshot')}, every checksum")
+
+
+def _cross_check(engine: MatchingEngine, store: Store, symbols: list[str], newest: int) -> str:
+    """Replay the journal again from the snapshot before the newest (or from the empty state, when the
+    journal still starts at record 1) and compare the state reached with the one start-up restores."""
+    if not newest:
+        return "cross-check: no snapshot, so every record was replayed above from the empty state"
+    older = [lsn for lsn in store.snapshot_positions() if lsn < newest]
+    first = next(iter(store.journal_rows(0)), None)
+    if older:
+        base = older[-1]
+    elif first is not None and first[0] == 1:
+        base = 0
+    else:
+        return "cross-check: no older snapshot to replay from (the journal before the newest one is compacted away)"
+    again = engine_for(symbols)
+    replayed = recover(again, store, base=base)
+    if again.snapshot() != engine.snapshot():
+        raise StoreError(f"{store.path}: replaying the journal from "
+                         f"{f'the snapshot at record {base}' if base else 'the start'} does not reach the state "
+                         f"the newest snapshot (record {newest}) and the records after it give")
+    start = f"the snapshot at record {base}" if base else "the empty state"
+    return (f"cross-check: {start} and {counted(replayed.replayed, 'journal record')} after it reach the same "
+            f"state as the newest snapshot (record {newest}) and the records after it")
 
 
 def _stats(path: Path, symbols: list[str]) -> int:

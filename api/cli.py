@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     journal = sub.add_parser("journal", help="check a data directory without starting the server")
     journal.add_argument("action", choices=["verify", "snapshot", "stats", "compact", "truncate"],
-                         help="verify: check and replay everything; snapshot: replay, then write a snapshot and "
+                         help="verify: check every record and snapshot, recover as start-up does, and replay again from the "
+                              "older snapshot to compare; snapshot: replay, then write a snapshot and "
                               "compact; stats: sizes and positions; compact: same as snapshot; truncate: discard "
                               "every record after --after (the only way past a corrupt batch), printing each")
     journal.add_argument("--data-dir", default=os.environ.get("ME_DATA_DIR"), help="the data directory")

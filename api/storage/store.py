@@ -477,6 +477,10 @@ class Store:
         return self.conn.execute("SELECT lsn, state, crc FROM snapshots WHERE lsn <= ? ORDER BY lsn DESC LIMIT 1",
                                  (upto,)).fetchone()
 
+    def snapshot_positions(self) -> list[int]:
+        """The record each kept snapshot was taken at, oldest first."""
+        return [row[0] for row in self.conn.execute("SELECT lsn FROM snapshots ORDER BY lsn")]
+
     def journal_rows(self, after: int, upto: int | None = None) -> Any:
         """``(first, count, records, crc)`` of each batch holding records after ``after`` (up to ``upto``), in order."""
         if upto is None:
