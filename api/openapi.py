@@ -342,6 +342,8 @@ def build_spec(version: str) -> dict[str, Any]:
             })},
             "/cancel": {"post": _keyed({
                 "summary": "Cancel one of the account's resting orders by order_id or client_order_id",
+                "description": "Name the order by order_id (an integer, or a string of digits) or by client_order_id; "
+                               "when both are given, order_id is used.",
                 "requestBody": {"required": True, "content": _json("CancelRequest")},
                 "responses": {"200": _resp("Cancelled", "OrderStatus"), "400": _resp("Invalid input", "Error"),
                               "404": _resp("Unknown symbol, or order not live (another account's order answers "

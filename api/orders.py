@@ -27,15 +27,19 @@ def cancel_order() -> Any:
     me = request_account()
     body = json_body(CANCEL_FIELDS)
     require(body, "symbol")
-    if body.get("order_id") is None and body.get("client_order_id") is None:
-        require(body, "order_id")
-    order_id = body.get("order_id")
-    if order_id is not None and (type(order_id) not in (int, str) or isinstance(order_id, bool)):
-        return engine_error_response({
-            "success": False, "error": "order_id must be an integer or a string of digits",
-            "error_code": "VALIDATION_ERROR", "reason": "INVALID_ORDER_ID",
-        })
-    result = _engine().cancel_order(body["symbol"], order_id, body.get("client_order_id"), account=me.account_id)
+    order_id, client_order_id = body.get("order_id"), body.get("client_order_id")
+    if order_id is None and client_order_id is None:
+        raise ApiError(400, "VALIDATION_ERROR", "MISSING_FIELD", "order_id or client_order_id is required")
+    # order_id is used when both are given (as on Binance); a negative id, or one too long to be ours, is
+    # answered like any unknown order.
+    if order_id is not None and not (type(order_id) is int or (type(order_id) is str and order_id.isascii()
+                                                                 and order_id.isdigit())):
+        raise ApiError(400, "VALIDATION_ERROR", "INVALID_ORDER_ID",
+                       "order_id must be an integer or a string of digits, such as 42 or \"42\"")
+    if order_id is None and type(client_order_id) is not str:
+        raise ApiError(400, "VALIDATION_ERROR", "INVALID_CLIENT_ORDER_ID",
+                       f"client_order_id must be a string, not {type(client_order_id).__name__}")
+    result = _engine().cancel_order(body["symbol"], order_id, client_order_id, account=me.account_id)
     if not result["success"]:
         return engine_error_response(result)
     store = current_app.extensions.get("me_store")

@@ -231,11 +231,16 @@ def message(market: Market | None, result: Result) -> str:
     config = market.config
     symbol = market.symbol
     if isinstance(cmd, Cancel):
-        shown = cmd.order_id if cmd.order_id is not None and cmd.order_id >= 0 else cmd.client_order_id
+        if cmd.order_id is not None and cmd.order_id >= 0:
+            shown = f"order {cmd.order_id}"
+        elif cmd.client_order_id is not None:
+            shown = f"order {cmd.client_order_id!r}"
+        else:  # an id that cannot be one of ours (negative, or too long to be one)
+            shown = "the order named"
         if code is C.ORDER_NOT_LIVE:
-            return f"order {shown!r} is not live (status {result.status})"
+            return f"{shown} is not live (status {result.status})"
         if code is C.UNKNOWN_ORDER:
-            return f"order {shown!r} is not live or not known"
+            return f"{shown} is not live or not known"
         if code is C.ORDER_ID_REQUIRED:
             return "order_id or client_order_id is required"
         return f"cancel refused: {code.value}"
@@ -243,7 +248,8 @@ def message(market: Market | None, result: Result) -> str:
         return (f"quote_quantity buys less than the minimum quantity {config.min_quantity:f} of {symbol} at the "
                 "current asks (fees included)")
     lots = cmd.qty_lots if type(cmd.qty_lots) is int else None
-    qty = config.qty_scale.format(lots) if lots is not None and lots >= 0 else _show(cmd.qty_lots)
+    qty = (_show(cmd.qty_lots) if lots is None else config.qty_scale.format(lots) if lots >= 0
+           else "-" + config.qty_scale.format(-lots))
     texts = {
         C.QUANTITY_BELOW_MIN: (f"quantity must be positive, got {qty}" if lots is not None and lots <= 0 else
                                f"quantity {qty} is below the minimum {config.min_quantity:f} for {symbol}"),

@@ -184,12 +184,18 @@ def format_trimmed(units: int, decimals: int, min_decimals: int) -> str:
     return digits[:-decimals] + "." + frac if frac else digits[:-decimals]
 
 
+def _shown(value: object) -> str:
+    """A number as it was sent: a JSON number as its digits (``1E+400``), a string quoted; at most 40 characters."""
+    text = repr(value) if type(value) is str else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _not_a_number(what: str, value: object) -> ValidationError:
-    return ValidationError(ResultCode.INVALID_NUMBER, f"{what} {value!r} is not a finite decimal number")
+    return ValidationError(ResultCode.INVALID_NUMBER, f"{what} {_shown(value)} is not a finite decimal number")
 
 
 def _too_large(what: str, value: object) -> ValidationError:
-    return ValidationError(ResultCode.INVALID_NUMBER, f"{what} {value!r} is too large")
+    return ValidationError(ResultCode.INVALID_NUMBER, f"{what} {_shown(value)} is too large")
 
 
 def _too_fine(what: str, value: object, scale: Scale) -> ValidationError:

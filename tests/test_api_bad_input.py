@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -114,6 +115,42 @@ def test_cancel_fields(seeded, body: dict) -> None:  # type: ignore[no-untyped-d
     r = seeded.post("/cancel", json=body)
     refused(seeded, r, 400, 404)
     assert books(seeded) == before
+
+
+CANCEL_ANSWERS = [
+    ({"symbol": SYM}, 400, "MISSING_FIELD", "order_id or client_order_id is required"),
+    ({"symbol": SYM, "order_id": "abc"}, 400, "INVALID_ORDER_ID", "order_id must be an integer or a string of digits"),
+    ({"symbol": SYM, "order_id": "12abc"}, 400, "INVALID_ORDER_ID", "order_id must be an integer or a string of digits"),
+    ({"symbol": SYM, "order_id": ""}, 400, "INVALID_ORDER_ID", "order_id must be an integer or a string of digits"),
+    ({"symbol": SYM, "order_id": "  5"}, 400, "INVALID_ORDER_ID", "order_id must be an integer or a string of digits"),
+    ({"symbol": SYM, "order_id": 1.5}, 400, "INVALID_ORDER_ID", "order_id must be an integer or a string of digits"),
+    ({"symbol": SYM, "client_order_id": 123}, 400, "INVALID_CLIENT_ORDER_ID", "client_order_id must be a string, not int"),
+    ({"symbol": SYM, "order_id": -1}, 404, "UNKNOWN_ORDER", "the order named is not live or not known"),
+    ({"symbol": SYM, "order_id": "9" * 25}, 404, "UNKNOWN_ORDER", "the order named is not live or not known"),
+    ({"symbol": SYM, "order_id": 987654}, 404, "UNKNOWN_ORDER", "order 987654 is not live or not known"),
+    ({"symbol": SYM, "client_order_id": "nope"}, 404, "UNKNOWN_ORDER", "order 'nope' is not live or not known"),
+]
+
+
+@pytest.mark.parametrize("body, status, reason, sentence", CANCEL_ANSWERS, ids=[json.dumps(c[0])[:60] for c in CANCEL_ANSWERS])
+def test_cancel_answers_say_what_was_wrong(client, body: dict, status: int, reason: str, sentence: str) -> None:  # type: ignore[no-untyped-def]
+    assert client.post("/order", json={**GOOD, "price": "29000", "client_order_id": "seed"}).status_code == 200
+    before = books(client)
+    r = client.post("/cancel", json=body)
+    assert (r.status_code, r.json["reason"]) == (status, reason), r.json
+    assert r.json["error"].startswith(sentence) and "None" not in r.json["error"], r.json
+    assert books(client) == before
+
+
+@pytest.mark.parametrize("fields, sentence", [
+    ({"quantity": "-0.1"}, "quantity must be positive, got -0.1"),
+    ({"quantity": Decimal("1e400")}, "quantity 1E+400 is too large"),
+    ({"price": "1e400"}, "price '1e400' is too large"),
+])
+def test_number_errors_show_the_number_sent(client, fields: dict, sentence: str) -> None:  # type: ignore[no-untyped-def]
+    body = json.dumps(with_(**fields), default=str).replace('"1E+400"', "1E+400")  # a JSON number, not a string
+    r = client.post("/order", data=body, content_type="application/json")
+    assert r.status_code == 400 and r.json["error"].startswith(sentence), r.json
 
 
 @pytest.mark.parametrize("symbol", ["<script>alert(1)</script>", "ＢＴＣ", "%00", "..", "a" * 500, "BTC-USDT%20", "💥"])

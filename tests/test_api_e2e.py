@@ -157,9 +157,10 @@ def test_bad_key_is_refused_at_connect(server: str) -> None:
             client.connect(server, namespaces=[NS], transports=["websocket"], wait_timeout=10,
                            auth={"api_key": "me_000000000000_not-a-valid-secret"})
         assert len(refused) == 1 and isinstance(refused[0], dict), refused
-        # the reason travels with the refusal: as the connect_error's data itself, or (the
-        # Socket.IO convention for ConnectionRefusedError(message, data)) under its "data"
-        info = refused[0]["data"] if isinstance(refused[0].get("data"), dict) else refused[0]
+        # the reason travels with the refusal, in the shape the README shows: a message, and the
+        # API's error body under "data" (the Socket.IO convention for ConnectionRefusedError(message, data))
+        assert refused[0]["message"].startswith("the API key is not valid"), refused
+        info = refused[0]["data"]
         assert info.get("error_code") == "UNAUTHENTICATED" and info.get("reason") == "INVALID_API_KEY", refused
         assert info.get("error"), refused
     finally:

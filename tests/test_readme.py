@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import queue
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -75,6 +76,13 @@ def test_live_feed_example_prints_books_and_trades(tmp_path) -> None:  # type: i
                 if seen and seen[-1].startswith("trade "):
                     break
             assert seen and seen[-1] == "trade 30000.00 0.10000000 buy\n", seen
+            proc.send_signal(signal.SIGINT)  # Ctrl-C: the example disconnects and ends, with no traceback
+            assert proc.wait(timeout=15) == 0
+            reader.join(timeout=5)
+            rest = []
+            while (line := next_line(0.1)) is not None:
+                rest.append(line)
+            assert not any("Traceback" in line for line in rest), rest
         finally:
             proc.kill()
             proc.wait(timeout=10)

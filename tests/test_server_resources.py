@@ -5,6 +5,9 @@ import os
 import time
 from pathlib import Path
 
+import psutil
+
+from api.storage.store import BLOCKING_THREADS
 from tests.servers import server_process, signed_in
 
 
@@ -41,3 +44,6 @@ def test_periodic_snapshots_open_no_descriptors(tmp_path: Path) -> None:
             time.sleep(0.2)  # the snapshot's install (checksum, rename, directory fsync) ends after its file appears
             counts.append(_epoll_descriptors(proc.pid))
         assert counts[-1] == counts[0], f"epoll descriptors after each of 8 snapshots: {counts}"
+        # the event loop's thread and the journal's small pool (api.storage.store.BLOCKING_THREADS), not
+        # eventlet's default pool of 20
+        assert psutil.Process(proc.pid).num_threads() <= 1 + BLOCKING_THREADS

@@ -121,12 +121,23 @@ def _native_lock() -> Any:
     return threading.Lock()
 
 
+BLOCKING_THREADS = 4  # the journal's blocking work has at most three callers at once: committer, snapshots, retention
+
+
 def _blocking_runner() -> Callable[..., Any]:
-    """Run blocking I/O off the event loop under eventlet; directly otherwise."""
+    """Run blocking I/O off the event loop under eventlet (in eventlet's thread pool); directly otherwise.
+
+    The pool gets :data:`BLOCKING_THREADS` threads instead of eventlet's 20 (unless
+    ``EVENTLET_THREADPOOL_SIZE`` says otherwise): jobs go to whichever thread is idle, and
+    every thread that ran SQLite work kept a malloc arena of its own, so twenty threads
+    held more memory, and kept adding to it for longer, than the four the work needs.
+    """
     if "eventlet" in sys.modules:  # only a process that chose eventlet has imported it
         from eventlet import patcher, tpool
 
         if patcher.is_monkey_patched("thread"):
+            if "EVENTLET_THREADPOOL_SIZE" not in os.environ:
+                tpool.set_num_threads(BLOCKING_THREADS)  # takes effect when the pool starts, at its first job
             return tpool.execute
     return lambda fn, *args: fn(*args)
 
