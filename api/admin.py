@@ -5,6 +5,7 @@ import struct
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from api.storage.records import checksum, commands
 from api.storage.recovery import counted, load_snapshot, recover
@@ -115,13 +116,32 @@ def _cross_check(engine: MatchingEngine, store: Store, symbols: list[str], newes
         return "cross-check: no older snapshot to replay from (the journal before the newest one is compacted away)"
     again = engine_for(symbols)
     replayed = recover(again, store, base=base)
-    if again.snapshot() != engine.snapshot():
+    if not _same_state(again.snapshot(), engine.snapshot()):
         raise StoreError(f"{store.path}: replaying the journal from "
                          f"{f'the snapshot at record {base}' if base else 'the start'} does not reach the state "
                          f"the newest snapshot (record {newest}) and the records after it give")
     start = f"the snapshot at record {base}" if base else "the empty state"
     return (f"cross-check: {start} and {counted(replayed.replayed, 'journal record')} after it reach the same "
             f"state as the newest snapshot (record {newest}) and the records after it")
+
+
+def _same_state(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Equal states, each market's finished-order history compared over the newest orders both keep: a
+    server run with another ``ME_HISTORY_LIMIT`` than this tool's engine kept a different number of them."""
+    def newest(state: dict[str, Any], keep: dict[str, int]) -> dict[str, Any]:
+        markets = {}
+        for symbol, market in state["markets"].items():
+            history = {field: column[len(column) - keep[symbol]:] for field, column in market["history"].items()}
+            kept = set(history["order_id"])
+            markets[symbol] = {**market, "history": history,
+                               "reasons": [r for r in market["reasons"] if r[0] in kept]}
+        return {**state, "markets": markets}
+
+    if set(a["markets"]) != set(b["markets"]):
+        return False
+    keep = {s: min(len(a["markets"][s]["history"]["order_id"]), len(b["markets"][s]["history"]["order_id"]))
+            for s in a["markets"]}
+    return newest(a, keep) == newest(b, keep)
 
 
 def _stats(path: Path, symbols: list[str]) -> int:

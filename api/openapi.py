@@ -73,7 +73,7 @@ SCHEMAS: dict[str, Any] = {
     }),
     "CancelRequest": _obj({
         "symbol": {"type": "string"},
-        "order_id": {"oneOf": [{"type": "integer"}, {"type": "string"}]},
+        "order_id": {"oneOf": [{"type": "integer"}, {"type": "string", "pattern": "^[0-9]+$"}]},
         "client_order_id": {"type": "string"},
     }, ["symbol"], extra=False),
     "CancelError": {"allOf": [{"$ref": "#/components/schemas/Error"},

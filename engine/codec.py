@@ -133,7 +133,7 @@ def amount_text(units: int, decimals: int) -> str:
 def parse_order_id(value: object) -> int | None:
     """An order id from an int or a string of at most 20 ASCII digits, else None."""
     if type(value) is int:
-        return value  # type: ignore[return-value]
+        return value if -2**63 <= value < 2**63 else None  # type: ignore[operator]
     if type(value) is str and value.isascii() and value.isdigit() and len(value) <= 20:
         return int(value)
     return None
@@ -234,7 +234,7 @@ def message(market: Market | None, result: Result) -> str:
         if cmd.order_id is not None and cmd.order_id >= 0:
             shown = f"order {cmd.order_id}"
         elif cmd.client_order_id is not None:
-            shown = f"order {cmd.client_order_id!r}"
+            shown = f"order {_show(cmd.client_order_id)}"
         else:  # an id that cannot be one of ours (negative, or too long to be one)
             shown = "the order named"
         if code is C.ORDER_NOT_LIVE:

@@ -136,7 +136,9 @@ class Market:
             self.recent_trades.append(Trade(tid, self.symbol, price, qty, SIDE_OF[aggressor], maker, taker, ts, *accounts))
         (self.orders_accepted, self.orders_rejected, self.trade_count, self.volume_lots, self.notional_units,
          self.last_price_ticks) = data["stats"]
-        self.reasons = {oid: reason for oid, reason in data.get("reasons", [])}
+        # an engine that keeps fewer finished orders than the one that exported them drops the reasons
+        # of those it did not keep
+        self.reasons = {oid: reason for oid, reason in data.get("reasons", []) if oid in self.history}
 
     # ---- checks ----------------------------------------------------------------
 

@@ -143,14 +143,14 @@ def test_cancel_answers_say_what_was_wrong(client, body: dict, status: int, reas
 
 
 @pytest.mark.parametrize("fields, sentence", [
-    ({"quantity": "-0.1"}, "quantity must be positive, got -0.1"),
+    ({"quantity": "-0.1"}, "quantity must be positive, got -0.10000000"),
     ({"quantity": Decimal("1e400")}, "quantity 1E+400 is too large"),
     ({"price": "1e400"}, "price '1e400' is too large"),
 ])
 def test_number_errors_show_the_number_sent(client, fields: dict, sentence: str) -> None:  # type: ignore[no-untyped-def]
     body = json.dumps(with_(**fields), default=str).replace('"1E+400"', "1E+400")  # a JSON number, not a string
     r = client.post("/order", data=body, content_type="application/json")
-    assert r.status_code == 400 and r.json["error"].startswith(sentence), r.json
+    assert r.status_code == 400 and r.json["error"] == sentence, r.json
 
 
 @pytest.mark.parametrize("symbol", ["<script>alert(1)</script>", "ＢＴＣ", "%00", "..", "a" * 500, "BTC-USDT%20", "💥"])

@@ -329,6 +329,25 @@ def test_verify_checks_what_start_up_skips(tmp_path: Path) -> None:
         broken.stderr, broken.stderr
 
 
+def test_verify_with_another_history_limit(tmp_path: Path) -> None:
+    """A server that kept fewer finished orders (ME_HISTORY_LIMIT) than verify's engine does: the second
+    replay keeps more of them, and the states still compare equal over the orders both keep."""
+    app = make_app(tmp_path, HISTORY_LIMIT=2)
+    engine, store = app.extensions["matching_engine"], app.extensions["me_store"]
+    seller, buyer = pair(app)
+    older = take_snapshot(engine, store)
+    order = {"symbol": SYM, "order_type": "limit", "quantity": "0.1", "price": "30000"}
+    for _ in range(4):  # eight finished orders between the snapshots, six more than the server keeps
+        assert seller.post("/order", json={**order, "side": "sell"}).json["status"] == "pending"
+        assert buyer.post("/order", json={**order, "side": "buy"}).json["status"] == "filled"
+    newest = take_snapshot(engine, store)
+    stop(app)
+    ok = _verify(tmp_path)
+    assert ok.returncode == 0, (ok.stdout, ok.stderr)
+    assert (f"cross-check: the snapshot at record {older} and 8 journal records after it reach the same state "
+            f"as the newest snapshot (record {newest})") in ok.stdout, ok.stdout
+
+
 def test_journal_stats_counts_in_words(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     # a snapshot of the demo accounts compacts their records away: the order's is the journal's one record
