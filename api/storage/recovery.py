@@ -52,10 +52,11 @@ def recover(engine: MatchingEngine, store: Store, upto: int | None = None, base:
     """Bring an engine with empty books to the state the data directory describes (up to record ``upto``).
 
     Restore the newest snapshot (at or before record ``base`` if given; ``base=0``: none),
-    then ``execute`` every recorded command after it: the same code as live commands.  Every batch must pass its checksum: a committed batch
-    that fails it is corruption, never a write to drop quietly, so start-up stops with
-    the file and the records named (``matching-engine journal truncate`` is the way
-    past it).  A gap, or a record that does not apply, stops start-up the same way.
+    then ``execute`` every recorded command after it: the same code as live commands.
+    Every batch must pass its checksum: a committed batch that fails it is corruption,
+    never a write to drop quietly, so start-up stops with the file and the records named
+    (``matching-engine journal truncate`` is the way past it).  A gap, or a record that
+    does not apply, stops start-up the same way.
     """
     started = time.perf_counter()
     snap_lsn, state = load_snapshot(store, upto if base is None else base)
