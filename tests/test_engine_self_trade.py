@@ -147,3 +147,18 @@ def test_modes_are_journaled_and_replay_exactly() -> None:
         assert replay.execute(again).code in (ResultCode.OK,)
     assert replay.snapshot() == engine.snapshot()
     replay.check_invariants()
+
+
+def test_a_restore_that_keeps_fewer_finished_orders_drops_their_reasons() -> None:
+    """Reasons belong to finished orders in the history: an engine keeping fewer of them keeps fewer reasons."""
+    engine, me, ids, worse = setup(BUY)
+    stopped = engine.execute(Submit(SYM, BUY, LIMIT, worse, 3 * LOT, account=me))  # cancelled by prevention
+    assert stopped.stopped
+    for _ in range(3):  # three more finished orders, newer than the prevented one
+        assert engine.execute(Submit(SYM, BUY, IOC, P - 500, LOT, account=me)).status.value == "cancelled"
+    state = engine.snapshot()
+    assert any(oid == stopped.order.order_id for oid, _ in state["markets"][SYM]["reasons"])
+    smaller = create_crypto_engine(history_limit=2)
+    smaller.restore(state)
+    smaller.check_invariants()  # no reason left for an order the smaller history no longer holds
+    assert smaller.market(SYM).reasons == {}
