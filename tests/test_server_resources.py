@@ -31,8 +31,7 @@ def test_periodic_snapshots_open_no_descriptors(tmp_path: Path) -> None:
     epoll descriptor) of its own, one more for every worker a snapshot happens to run on."""
     order = {"symbol": "BTC-USDT", "side": "buy", "order_type": "limit", "quantity": "0.01"}
     with server_process("--data-dir", str(tmp_path), "--snapshot-interval", "1") as (url, proc), signed_in(url) as http:
-        assert _newest_snapshot(tmp_path) == 0
-        counts = [_epoll_descriptors(proc.pid)]  # before any snapshot: the event loop's own
+        counts = [_epoll_descriptors(proc.pid)]  # the event loop's own (and, with the bug, any snapshot's so far)
         for i in range(8):
             before = _newest_snapshot(tmp_path)
             # A snapshot is taken only when something was journaled since the last one.
@@ -44,7 +43,9 @@ def test_periodic_snapshots_open_no_descriptors(tmp_path: Path) -> None:
                 time.sleep(0.05)
             time.sleep(0.2)  # the snapshot's install (checksum, rename, directory fsync) ends after its file appears
             counts.append(_epoll_descriptors(proc.pid))
-        assert counts == [counts[0]] * len(counts), f"epoll descriptors before and after each of 8 snapshots: {counts}"
+        # one, the event loop's, at the start and after each snapshot (the demo accounts' records may
+        # have been snapshotted before the first count: a leak is then already in it)
+        assert counts == [1] * len(counts), f"epoll descriptors at the start and after each of 8 snapshots: {counts}"
         if "EVENTLET_THREADPOOL_SIZE" not in os.environ:  # a size set there is the server's to use
             # the event loop's thread and the journal's small pool (api.storage.store.BLOCKING_THREADS), not
             # eventlet's default pool of 20
